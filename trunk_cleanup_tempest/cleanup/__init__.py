@@ -1,0 +1,36 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Find and clean what a deleted server left on Neutron trunks.
+
+The library reads and writes the cloud only through tempest.lib service
+clients and knows nothing of tests: the scenario tests and the operator
+command both call it. The flow is::
+
+    footprint = record_server(clients, server_id)   # before the delete
+    ...                                              # the server is deleted
+    leftovers = inspect(clients, footprint)
+    report = cleanup(clients, footprint, dry_run=True)
+"""
+
+from trunk_cleanup_tempest.cleanup.errors import CleanupError  # noqa: F401
+from trunk_cleanup_tempest.cleanup.errors import InvalidFootprint  # noqa
+from trunk_cleanup_tempest.cleanup.errors import NotFound  # noqa: F401
+from trunk_cleanup_tempest.cleanup.execute import cleanup  # noqa: F401
+from trunk_cleanup_tempest.cleanup.footprint import Footprint  # noqa: F401
+from trunk_cleanup_tempest.cleanup.footprint import record_parent_port  # noqa
+from trunk_cleanup_tempest.cleanup.footprint import record_server  # noqa
+from trunk_cleanup_tempest.cleanup.footprint import record_trunk  # noqa
+from trunk_cleanup_tempest.cleanup.inspect import inspect  # noqa: F401
+from trunk_cleanup_tempest.cleanup.plan import plan  # noqa: F401

@@ -1,0 +1,329 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Run a plan against the cloud: polls with deadlines, bounded retries.
+
+Each write is retried on 409 and 5xx until the deadline, because those are
+what Neutron answers while Nova is still unbinding a port or another
+cleaner is half way through. 404 means someone else already did the work.
+Before a port is deleted it is read again, so a server booted on it since
+the plan was made is never hurt.
+"""
+
+import re
+
+from oslo_log import log as logging
+from tempest.lib.common.utils import test_utils
+from tempest.lib import exceptions as lib_exc
+
+from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import inspect as inspect_mod
+from trunk_cleanup_tempest.cleanup import plan as plan_mod
+from trunk_cleanup_tempest.cleanup import report as report_mod
+
+LOG = logging.getLogger(__name__)
+
+# Neutron's 409 types that name the trunk a port is pinned by.
+_PINNED_BY_TRUNK = ('PortInUseAsSubPort', 'PortInUseAsTrunkParent')
+_TRUNK_IN_MESSAGE = re.compile(r'trunk ([0-9a-fA-F-]{36})')
+
+
+def error_text(exc):
+    """``Type: message`` from a Neutron or Nova error body."""
+    body = getattr(exc, 'resp_body', None)
+    if isinstance(body, dict):
+        if 'message' in body:
+            kind = body.get('type')
+            return ('%s: %s' % (kind, body['message']) if kind
+                    else body['message'])
+    status = getattr(getattr(exc, 'resp', None), 'status', None)
+    return 'HTTP %s %s' % (status, body) if status else str(exc)
+
+
+def _error_type(exc):
+    body = getattr(exc, 'resp_body', None)
+    return body.get('type') if isinstance(body, dict) else None
+
+
+def _retriable(exc):
+    """409 and 5xx: the cloud may answer differently in a moment."""
+    if isinstance(exc, (lib_exc.Conflict, lib_exc.ServerFault)):
+        return True
+    status = getattr(getattr(exc, 'resp', None), 'status', 0)
+    return isinstance(exc, lib_exc.UnexpectedResponseCode) and status >= 500
+
+
+class _Outcome(Exception):
+    """Ends a retried call early with a final outcome."""
+
+    def __init__(self, outcome, detail):
+        super().__init__(detail)
+        self.outcome = outcome
+        self.detail = detail
+
+
+class Executor:
+    """Carries out the steps of a :class:`~.plan.Plan`."""
+
+    def __init__(self, clients, timeout=60, interval=1.0):
+        if timeout <= 0 or interval <= 0:
+            raise errors.InvalidOptions(
+                'timeout and interval must be positive, got %s and %s'
+                % (timeout, interval))
+        self.clients = clients
+        self.timeout = timeout
+        self.interval = interval
+
+    def _retry(self, what, call, on_conflict=None):
+        """Call ``call`` until it returns, or raise a final _Outcome.
+
+        ``call`` returns True when done, False to be called again after
+        the interval; a 404 ends with "already gone".
+        """
+        last = []
+
+        def attempt():
+            try:
+                return call()
+            except lib_exc.NotFound as exc:
+                raise _Outcome(report_mod.GONE, error_text(exc))
+            except lib_exc.RestClientException as exc:
+                if not _retriable(exc):
+                    raise _Outcome(report_mod.FAILED, error_text(exc))
+                if on_conflict is not None:
+                    on_conflict(exc)
+                last[:] = [error_text(exc)]
+                LOG.debug('%s: %s; trying again', what, last[0])
+                return False
+
+        if not test_utils.call_until_true(attempt, self.timeout,
+                                          self.interval):
+            raise _Outcome(report_mod.FAILED, '%s: still not done after '
+                           '%ss%s' % (what, self.timeout,
+                                      ': %s' % last[0] if last else ''))
+
+    def _write(self, what, func, *args, on_conflict=None, **kwargs):
+        def call():
+            func(*args, **kwargs)
+            return True
+        try:
+            self._retry(what, call, on_conflict)
+        except _Outcome as end:
+            return end.outcome, end.detail
+        return report_mod.DONE, ''
+
+    def run(self, plan, dry_run=False):
+        """Run every step of ``plan`` in order.
+
+        :returns: the list of :class:`~.report.Action`
+        """
+        actions = [report_mod.Action('refuse', r.kind, r.id,
+                                     report_mod.REFUSED, r.reason)
+                   for r in plan.refusals]
+        succeeded = []
+        for index, step in enumerate(plan.steps):
+            blocked = [plan.steps[i] for i in step.after if not succeeded[i]]
+            if blocked:
+                done = [report_mod.Action(
+                    step.action, _kind(step), rid, report_mod.SKIPPED,
+                    'not tried: %s of trunk %s did not succeed' % (
+                        blocked[0].action, step.trunk_id))
+                    for rid in step.resource_ids]
+            elif dry_run:
+                done = [report_mod.Action(step.action, _kind(step), rid,
+                                          report_mod.WOULD, step.reason)
+                        for rid in step.resource_ids]
+            else:
+                done = getattr(self, '_' + step.action)(plan, step)
+            for action in done:
+                LOG.info('%s', action)
+            succeeded.append(all(a.outcome in report_mod.SUCCEEDED
+                                 for a in done))
+            actions.extend(done)
+        return actions
+
+    def _enable_trunk(self, plan, step):
+        outcome, detail = self._write(
+            'enable trunk %s' % step.trunk_id,
+            self.clients.trunks_client.update_trunk, step.trunk_id,
+            admin_state_up=True)
+        return [report_mod.Action(step.action, inspect_mod.TRUNK,
+                                  step.trunk_id, outcome, detail)]
+
+    def _remove_subports(self, plan, step):
+        trunks = self.clients.trunks_client
+        tid = step.trunk_id
+        remaining = list(step.resource_ids)
+        removed = []
+
+        def call():
+            try:
+                body = trunks.delete_subports_from_trunk(
+                    tid, [{'port_id': p} for p in remaining])
+            except lib_exc.NotFound as exc:
+                if _error_type(exc) != 'SubPortNotFound':
+                    raise
+                # Another cleaner removed some: remove what is still there.
+                current = trunks.list_subports_of_trunk(tid)['sub_ports']
+                remaining[:] = [s['port_id'] for s in current]
+                return not remaining
+            removed.extend(remaining)
+            body = body.get('trunk', body)
+            remaining[:] = [s['port_id'] for s in body.get('sub_ports', ())]
+            return not remaining
+
+        try:
+            self._retry('remove subports from trunk %s' % tid, call)
+            outcome, detail = report_mod.DONE, ''
+        except _Outcome as end:
+            outcome, detail = end.outcome, end.detail
+        recorded = {s.port_id for t in plan.footprint.trunks
+                    if t.trunk_id == tid for s in t.subports}
+        actions = []
+        for pid in step.resource_ids:
+            if pid in remaining and outcome != report_mod.GONE:
+                result = (outcome if outcome != report_mod.DONE
+                          else report_mod.FAILED, detail)
+            elif pid in removed:
+                result = (report_mod.DONE, '' if pid in recorded else
+                          'not in the footprint: detached, kept')
+            else:
+                result = (report_mod.GONE, detail or 'no longer a subport')
+            actions.append(report_mod.Action(step.action, inspect_mod.PORT,
+                                             pid, *result))
+        return actions
+
+    def _wait_parent_unbound(self, plan, step):
+        port_id = step.resource_ids[0]
+        ports = self.clients.ports_client
+        seen = {}
+
+        def call():
+            port = inspect_mod.port_state(ports.show_port(port_id)['port'])
+            seen['port'] = port
+            holder = plan.leftovers.holder(port)
+            if holder:
+                raise _Outcome(report_mod.REFUSED,
+                               'parent port %s is now %s' % (port_id, holder))
+            return not port.device_id
+
+        try:
+            self._retry('wait for port %s to be unbound' % port_id, call)
+            outcome, detail = report_mod.DONE, ''
+        except _Outcome as end:
+            outcome, detail = end.outcome, end.detail
+            port = seen.get('port')
+            if outcome == report_mod.FAILED and port and port.device_id:
+                detail = ('port %s still has device_id %s (owner %s, host '
+                          '%s) after %ss' % (port_id, port.device_id,
+                                             port.device_owner,
+                                             port.binding_host or 'none',
+                                             self.timeout))
+        return [report_mod.Action(step.action, inspect_mod.PORT, port_id,
+                                  outcome, detail)]
+
+    def _delete_trunk(self, plan, step):
+        outcome, detail = self._write(
+            'delete trunk %s' % step.trunk_id,
+            self.clients.trunks_client.delete_trunk, step.trunk_id)
+        return [report_mod.Action(step.action, inspect_mod.TRUNK,
+                                  step.trunk_id, outcome, detail)]
+
+    def _delete_ports(self, plan, step):
+        ports = self.clients.ports_client
+        # One read for the whole batch: what holds each port right now.
+        current = {p['id']: inspect_mod.port_state(p) for p in
+                   ports.list_ports(id=list(step.resource_ids))['ports']}
+        ours = set(plan.footprint.trunk_ids)
+
+        def pinned_elsewhere(exc):
+            found = _TRUNK_IN_MESSAGE.search(error_text(exc))
+            if (_error_type(exc) in _PINNED_BY_TRUNK and found and
+                    found.group(1) not in ours):
+                raise _Outcome(report_mod.REFUSED,
+                               '%s: not part of this footprint'
+                               % error_text(exc))
+
+        actions = []
+        for pid in step.resource_ids:
+            port = current.get(pid)
+            holder = plan.leftovers.holder(port) if port else None
+            if port is None:
+                result = (report_mod.GONE, '')
+            elif holder:
+                result = (report_mod.REFUSED, 'port %s is now %s'
+                          % (pid, holder))
+            else:
+                result = self._write('delete port %s' % pid,
+                                     ports.delete_port, pid,
+                                     on_conflict=pinned_elsewhere)
+            actions.append(report_mod.Action(step.action, inspect_mod.PORT,
+                                             pid, *result))
+        return actions
+
+
+def _kind(step):
+    return (inspect_mod.TRUNK if step.action in (plan_mod.ENABLE_TRUNK,
+                                                 plan_mod.DELETE_TRUNK)
+            else inspect_mod.PORT)
+
+
+def _left(leftovers, actions, keep_ports):
+    """Split what still exists into kept and left, each with a reason."""
+    reasons = {}
+    for action in actions:
+        if action.outcome not in report_mod.SUCCEEDED:
+            reasons[action.id] = action.detail
+    left, kept = [], []
+    for res in leftovers.present:
+        entry = res.to_dict()
+        if res.id in reasons:
+            entry['reason'] = reasons[res.id]
+        elif keep_ports and res.kind == inspect_mod.PORT:
+            entry['reason'] = 'kept: the ports were asked to be kept'
+            kept.append(entry)
+            continue
+        else:
+            entry['reason'] = 'not removed by this run'
+        left.append(entry)
+    return left, kept
+
+
+def cleanup(clients, footprint, dry_run=False, keep_ports=False,
+            all_projects=False, timeout=60, interval=1.0):
+    """Inspect, plan and execute the cleanup of ``footprint``.
+
+    Safe to run again: every step is derived from the cloud's state when
+    the run starts, so a second run after a complete one does nothing.
+
+    :param clients: an object with ``servers_client``, ``ports_client`` and
+        ``trunks_client`` (a tempest ``Manager`` is one).
+    :param footprint: what :func:`~.footprint.record_server` recorded.
+    :param dry_run: read only; the report says what would be done.
+    :param keep_ports: delete the trunk but keep every port.
+    :param all_projects: act on resources of other projects (admin only).
+    :param timeout: seconds each wait or retried write may take.
+    :param interval: seconds between two polls or tries.
+    :returns: :class:`~.report.Report`
+    """
+    executor = Executor(clients, timeout=timeout, interval=interval)
+    leftovers = inspect_mod.inspect(clients, footprint)
+    the_plan = plan_mod.plan(leftovers, keep_ports=keep_ports,
+                             all_projects=all_projects)
+    actions = executor.run(the_plan, dry_run=dry_run)
+    if actions and not dry_run:
+        leftovers = inspect_mod.inspect(clients, footprint)
+    left, kept = _left(leftovers, actions, keep_ports)
+    return report_mod.Report(footprint=footprint, dry_run=dry_run,
+                             actions=actions, left=left, kept=kept)

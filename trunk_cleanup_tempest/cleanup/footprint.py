@@ -1,0 +1,231 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What a server on a trunk owns, recorded while the server still exists.
+
+Once Nova has deleted a server nothing in Neutron names it any more (the
+parent port is unbound), so the footprint is the only link between a
+deleted server and the trunk it leaves behind.
+"""
+
+import dataclasses
+import json
+
+from tempest.lib import exceptions as lib_exc
+
+from trunk_cleanup_tempest.cleanup import errors
+
+# Who created the parent port: Nova deletes the ports it created and only
+# unbinds the ones it was given, so the two leave different leftovers.
+CREATED_BY_USER = 'user'
+CREATED_BY_COMPUTE = 'compute'
+CREATED_BY_UNKNOWN = 'unknown'
+CREATED_BY = (CREATED_BY_USER, CREATED_BY_COMPUTE, CREATED_BY_UNKNOWN)
+
+
+@dataclasses.dataclass(frozen=True)
+class Subport:
+    port_id: str
+    segmentation_type: str
+    segmentation_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrunkRecord:
+    trunk_id: str
+    parent_port_id: str
+    project_id: str
+    subports: tuple = ()
+    parent_created_by: str = CREATED_BY_UNKNOWN
+
+    @property
+    def port_ids(self):
+        """The parent first, then every subport."""
+        return [self.parent_port_id] + [s.port_id for s in self.subports]
+
+
+@dataclasses.dataclass(frozen=True)
+class Footprint:
+    """The trunks (with parents and subports) one server stood on."""
+
+    project_id: str
+    trunks: tuple = ()
+    server_id: str | None = None
+
+    @property
+    def port_ids(self):
+        return [p for t in self.trunks for p in t.port_ids]
+
+    @property
+    def trunk_ids(self):
+        return [t.trunk_id for t in self.trunks]
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a footprint saved with :meth:`to_dict`.
+
+        :raises InvalidFootprint: when a required field is missing or of the
+            wrong type, so a hand-edited file is refused before any write.
+        """
+        try:
+            trunks = tuple(
+                TrunkRecord(
+                    trunk_id=_text(t['trunk_id']),
+                    parent_port_id=_text(t['parent_port_id']),
+                    project_id=_text(t['project_id']),
+                    parent_created_by=_created_by(
+                        t.get('parent_created_by', CREATED_BY_UNKNOWN)),
+                    subports=tuple(
+                        Subport(port_id=_text(s['port_id']),
+                                segmentation_type=_text(
+                                    s['segmentation_type']),
+                                segmentation_id=s.get('segmentation_id'))
+                        for s in t.get('subports') or ()))
+                for t in data.get('trunks') or ())
+            return cls(project_id=_text(data['project_id']), trunks=trunks,
+                       server_id=data.get('server_id'))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise errors.InvalidFootprint(
+                'not a footprint: %s %s' % (type(exc).__name__, exc))
+
+    @classmethod
+    def from_json(cls, text):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise errors.InvalidFootprint('not JSON: %s' % exc)
+        return cls.from_dict(data)
+
+
+def _text(value):
+    if not isinstance(value, str) or not value:
+        raise ValueError('expected a non-empty string, got %r' % (value,))
+    return value
+
+
+def _created_by(value):
+    if value not in CREATED_BY:
+        raise ValueError('parent_created_by must be one of %s, got %r'
+                         % (', '.join(CREATED_BY), value))
+    return value
+
+
+def _trunk_record(trunk, parent_created_by=CREATED_BY_UNKNOWN):
+    return TrunkRecord(
+        trunk_id=trunk['id'],
+        parent_port_id=trunk['port_id'],
+        project_id=trunk.get('project_id') or trunk.get('tenant_id'),
+        parent_created_by=parent_created_by,
+        subports=tuple(
+            Subport(port_id=s['port_id'],
+                    segmentation_type=s['segmentation_type'],
+                    segmentation_id=s.get('segmentation_id'))
+            for s in trunk.get('sub_ports', ())))
+
+
+def record_server(clients, server_id, parent_created_by=None):
+    """Record the trunks a live server stands on, before it is deleted.
+
+    :param clients: an object with ``servers_client``, ``ports_client`` and
+        ``trunks_client`` (a tempest ``Manager`` is one).
+    :param server_id: the server.
+    :param parent_created_by: ``'user'`` or ``'compute'`` when the caller
+        knows who created the parent ports. Neutron does not say, so without
+        it a parent made before the server counts as the user's and any other
+        as ``'unknown'``.
+    :returns: a :class:`Footprint`; its ``trunks`` is empty when the server
+        is on no trunk.
+    :raises NotFound: the server does not exist (any more).
+    """
+    if parent_created_by is not None:
+        _created_by(parent_created_by)
+    try:
+        server = clients.servers_client.show_server(server_id)['server']
+    except lib_exc.NotFound:
+        raise errors.NotFound(
+            'server %s not found: record its footprint before deleting it, '
+            'or name its trunk or parent port instead' % server_id)
+    ports = clients.ports_client.list_ports(device_id=server_id)['ports']
+    trunks = []
+    if ports:
+        by_id = {p['id']: p for p in ports}
+        found = clients.trunks_client.list_trunks(
+            port_id=sorted(by_id))['trunks']
+        for trunk in found:
+            created_by = parent_created_by
+            if created_by is None:
+                created_by = _guess_created_by(by_id[trunk['port_id']],
+                                               server)
+            trunks.append(_trunk_record(trunk, created_by))
+    return Footprint(project_id=server['tenant_id'],
+                     server_id=server_id,
+                     trunks=tuple(sorted(trunks, key=lambda t: t.trunk_id)))
+
+
+def _guess_created_by(port, server):
+    # Both timestamps are ISO 8601 UTC ("2026-11-24T21:11:09Z"), so they
+    # compare as text. Nova only creates ports after the server record.
+    created = port.get('created_at')
+    if created and server.get('created') and created < server['created']:
+        return CREATED_BY_USER
+    return CREATED_BY_UNKNOWN
+
+
+def record_trunk(clients, trunk_id, parent_created_by=CREATED_BY_UNKNOWN):
+    """Record a trunk that an operator names (its server may be gone).
+
+    :returns: a :class:`Footprint` of that one trunk; ``server_id`` is the
+        device the parent port is bound to, if any.
+    :raises NotFound: no such trunk.
+    """
+    _created_by(parent_created_by)
+    try:
+        trunk = clients.trunks_client.show_trunk(trunk_id)['trunk']
+    except lib_exc.NotFound:
+        raise errors.NotFound('trunk %s not found' % trunk_id)
+    return _footprint_of(clients, trunk, parent_created_by)
+
+
+def record_parent_port(clients, port_id,
+                       parent_created_by=CREATED_BY_UNKNOWN):
+    """Record the trunk whose parent is ``port_id``.
+
+    :raises NotFound: the port is the parent of no trunk (it may be a
+        subport, or not exist).
+    """
+    _created_by(parent_created_by)
+    trunks = clients.trunks_client.list_trunks(port_id=port_id)['trunks']
+    if not trunks:
+        raise errors.NotFound('port %s is the parent port of no trunk'
+                              % port_id)
+    return _footprint_of(clients, trunks[0], parent_created_by)
+
+
+def _footprint_of(clients, trunk, parent_created_by):
+    record = _trunk_record(trunk, parent_created_by)
+    server_id = None
+    try:
+        parent = clients.ports_client.show_port(record.parent_port_id)['port']
+    except lib_exc.NotFound:
+        parent = {}
+    if parent.get('device_owner', '').startswith('compute:'):
+        server_id = parent.get('device_id') or None
+    return Footprint(project_id=record.project_id, trunks=(record,),
+                     server_id=server_id)
