@@ -36,7 +36,7 @@ TrunkCleanupGroup = [
                    (EXPECT_REMOVED,
                     'The cloud removes the trunk and its subports by itself '
                     'when the server is deleted (a cleanup hook or service '
-                    'runs, e.g. "trunk-cleanup watch").'),
+                    'runs).'),
                ],
                help='What the cloud promises to do with the trunk of a '
                     'server that is deleted. The tests assert exactly this '

@@ -27,10 +27,10 @@ command both call it. The flow is::
 from trunk_cleanup_tempest.cleanup.errors import CleanupError  # noqa: F401
 from trunk_cleanup_tempest.cleanup.errors import InvalidFootprint  # noqa
 from trunk_cleanup_tempest.cleanup.errors import NotFound  # noqa: F401
-from trunk_cleanup_tempest.cleanup.execute import cleanup  # noqa: F401
+from trunk_cleanup_tempest.cleanup.executor import cleanup  # noqa: F401
 from trunk_cleanup_tempest.cleanup.footprint import Footprint  # noqa: F401
 from trunk_cleanup_tempest.cleanup.footprint import record_parent_port  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_server  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_trunk  # noqa
-from trunk_cleanup_tempest.cleanup.inspect import inspect  # noqa: F401
-from trunk_cleanup_tempest.cleanup.plan import plan  # noqa: F401
+from trunk_cleanup_tempest.cleanup.leftovers import inspect  # noqa: F401
+from trunk_cleanup_tempest.cleanup.planner import plan  # noqa: F401

@@ -30,5 +30,5 @@ class NotFound(CleanupError):
     """The named server, trunk or port does not exist."""
 
 
-class InvalidOptions(CleanupError):
+class InvalidOptions(CleanupError, ValueError):
     """The cleanup options make no sense together."""

@@ -122,8 +122,9 @@ def _text(value):
 
 def _created_by(value):
     if value not in CREATED_BY:
-        raise ValueError('parent_created_by must be one of %s, got %r'
-                         % (', '.join(CREATED_BY), value))
+        raise errors.InvalidOptions(
+            'parent_created_by must be one of %s, got %r'
+            % (', '.join(CREATED_BY), value))
     return value
 
 

@@ -187,7 +187,7 @@ def main(argv=None, clients_factory=clients_mod.from_environ,
         return EXIT_BAD_INPUT
     except lib_exc.RestClientException as exc:
         err.write('trunk-cleanup: error: %s\n'
-                  % cleanup.execute.error_text(exc))
+                  % cleanup.executor.error_text(exc))
         return EXIT_BAD_INPUT
 
 

@@ -23,7 +23,9 @@ tempest a ``Manager`` such as ``os_primary`` plays the same part.
 import os
 
 from tempest.lib import auth
-from tempest.lib.services import clients as lib_clients
+from tempest.lib.services.compute import servers_client
+from tempest.lib.services.network import ports_client
+from tempest.lib.services.network import trunks_client
 
 REQUIRED = ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME')
 
@@ -35,15 +37,21 @@ class MissingCredentials(ValueError):
 class CloudClients:
     """The network and compute clients the cleanup library uses."""
 
-    def __init__(self, service_clients):
-        network = service_clients.network
-        self.trunks_client = network.TrunksClient()
-        self.ports_client = network.PortsClient()
-        self.servers_client = service_clients.compute.ServersClient()
+    def __init__(self, auth_provider, region, endpoint_type='publicURL',
+                 **kwargs):
+        def client(cls, service):
+            return cls(auth_provider, service, region,
+                       endpoint_type=endpoint_type, **kwargs)
+        self.trunks_client = client(trunks_client.TrunksClient, 'network')
+        self.ports_client = client(ports_client.PortsClient, 'network')
+        self.servers_client = client(servers_client.ServersClient,
+                                     'compute')
 
 
 def from_environ(environ=None):
     """Authenticate with Keystone v3 from ``OS_*`` variables.
+
+    Nothing is sent until the first call of a client.
 
     :raises MissingCredentials: naming every variable that is missing, and
         never echoing the password.
@@ -61,13 +69,10 @@ def from_environ(environ=None):
         project_name=env['OS_PROJECT_NAME'],
         user_domain_name=env.get('OS_USER_DOMAIN_NAME', 'Default'),
         project_domain_name=env.get('OS_PROJECT_DOMAIN_NAME', 'Default'))
+    tls = {'disable_ssl_certificate_validation':
+           env.get('OS_INSECURE', '').lower() in ('1', 'true', 'yes'),
+           'ca_certs': env.get('OS_CACERT')}
+    provider = auth.KeystoneV3AuthProvider(creds, auth_url, **tls)
     interface = env.get('OS_INTERFACE', 'public').replace('URL', '')
-    params = {'endpoint_type': interface + 'URL'}
-    insecure = env.get('OS_INSECURE', '').lower() in ('1', 'true', 'yes')
-    service_clients = lib_clients.ServiceClients(
-        creds, auth_url, region=env.get('OS_REGION_NAME'),
-        disable_ssl_certificate_validation=insecure,
-        ca_certs=env.get('OS_CACERT'),
-        client_parameters={'network': dict(params, service='network'),
-                           'compute': dict(params, service='compute')})
-    return CloudClients(service_clients)
+    return CloudClients(provider, env.get('OS_REGION_NAME', 'RegionOne'),
+                        endpoint_type=interface + 'URL', **tls)

@@ -28,9 +28,9 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cleanup import errors
-from trunk_cleanup_tempest.cleanup import inspect as inspect_mod
-from trunk_cleanup_tempest.cleanup import plan as plan_mod
-from trunk_cleanup_tempest.cleanup import report as report_mod
+from trunk_cleanup_tempest.cleanup import leftovers
+from trunk_cleanup_tempest.cleanup import planner
+from trunk_cleanup_tempest.cleanup import report
 
 LOG = logging.getLogger(__name__)
 
@@ -97,10 +97,10 @@ class Executor:
             try:
                 return call()
             except lib_exc.NotFound as exc:
-                raise _Outcome(report_mod.GONE, error_text(exc))
+                raise _Outcome(report.GONE, error_text(exc))
             except lib_exc.RestClientException as exc:
                 if not _retriable(exc):
-                    raise _Outcome(report_mod.FAILED, error_text(exc))
+                    raise _Outcome(report.FAILED, error_text(exc))
                 if on_conflict is not None:
                     on_conflict(exc)
                 last[:] = [error_text(exc)]
@@ -109,7 +109,7 @@ class Executor:
 
         if not test_utils.call_until_true(attempt, self.timeout,
                                           self.interval):
-            raise _Outcome(report_mod.FAILED, '%s: still not done after '
+            raise _Outcome(report.FAILED, '%s: still not done after '
                            '%ss%s' % (what, self.timeout,
                                       ': %s' % last[0] if last else ''))
 
@@ -121,34 +121,34 @@ class Executor:
             self._retry(what, call, on_conflict)
         except _Outcome as end:
             return end.outcome, end.detail
-        return report_mod.DONE, ''
+        return report.DONE, ''
 
     def run(self, plan, dry_run=False):
         """Run every step of ``plan`` in order.
 
         :returns: the list of :class:`~.report.Action`
         """
-        actions = [report_mod.Action('refuse', r.kind, r.id,
-                                     report_mod.REFUSED, r.reason)
+        actions = [report.Action('refuse', r.kind, r.id,
+                                 report.REFUSED, r.reason)
                    for r in plan.refusals]
         succeeded = []
         for index, step in enumerate(plan.steps):
             blocked = [plan.steps[i] for i in step.after if not succeeded[i]]
             if blocked:
-                done = [report_mod.Action(
-                    step.action, _kind(step), rid, report_mod.SKIPPED,
-                    'not tried: %s of trunk %s did not succeed' % (
-                        blocked[0].action, step.trunk_id))
-                    for rid in step.resource_ids]
+                why = 'not tried: %s of trunk %s did not succeed' % (
+                    blocked[0].action, step.trunk_id)
+                done = [report.Action(step.action, _kind(step), rid,
+                                      report.SKIPPED, why)
+                        for rid in step.resource_ids]
             elif dry_run:
-                done = [report_mod.Action(step.action, _kind(step), rid,
-                                          report_mod.WOULD, step.reason)
+                done = [report.Action(step.action, _kind(step), rid,
+                                      report.WOULD, step.reason)
                         for rid in step.resource_ids]
             else:
                 done = getattr(self, '_' + step.action)(plan, step)
             for action in done:
                 LOG.info('%s', action)
-            succeeded.append(all(a.outcome in report_mod.SUCCEEDED
+            succeeded.append(all(a.outcome in report.SUCCEEDED
                                  for a in done))
             actions.extend(done)
         return actions
@@ -158,8 +158,8 @@ class Executor:
             'enable trunk %s' % step.trunk_id,
             self.clients.trunks_client.update_trunk, step.trunk_id,
             admin_state_up=True)
-        return [report_mod.Action(step.action, inspect_mod.TRUNK,
-                                  step.trunk_id, outcome, detail)]
+        return [report.Action(step.action, leftovers.TRUNK,
+                              step.trunk_id, outcome, detail)]
 
     def _remove_subports(self, plan, step):
         trunks = self.clients.trunks_client
@@ -185,23 +185,23 @@ class Executor:
 
         try:
             self._retry('remove subports from trunk %s' % tid, call)
-            outcome, detail = report_mod.DONE, ''
+            outcome, detail = report.DONE, ''
         except _Outcome as end:
             outcome, detail = end.outcome, end.detail
         recorded = {s.port_id for t in plan.footprint.trunks
                     if t.trunk_id == tid for s in t.subports}
         actions = []
         for pid in step.resource_ids:
-            if pid in remaining and outcome != report_mod.GONE:
-                result = (outcome if outcome != report_mod.DONE
-                          else report_mod.FAILED, detail)
+            if pid in remaining and outcome != report.GONE:
+                result = (outcome if outcome != report.DONE
+                          else report.FAILED, detail)
             elif pid in removed:
-                result = (report_mod.DONE, '' if pid in recorded else
+                result = (report.DONE, '' if pid in recorded else
                           'not in the footprint: detached, kept')
             else:
-                result = (report_mod.GONE, detail or 'no longer a subport')
-            actions.append(report_mod.Action(step.action, inspect_mod.PORT,
-                                             pid, *result))
+                result = (report.GONE, detail or 'no longer a subport')
+            actions.append(report.Action(step.action, leftovers.PORT,
+                                         pid, *result))
         return actions
 
     def _wait_parent_unbound(self, plan, step):
@@ -210,40 +210,40 @@ class Executor:
         seen = {}
 
         def call():
-            port = inspect_mod.port_state(ports.show_port(port_id)['port'])
+            port = leftovers.port_state(ports.show_port(port_id)['port'])
             seen['port'] = port
             holder = plan.leftovers.holder(port)
             if holder:
-                raise _Outcome(report_mod.REFUSED,
+                raise _Outcome(report.REFUSED,
                                'parent port %s is now %s' % (port_id, holder))
             return not port.device_id
 
         try:
             self._retry('wait for port %s to be unbound' % port_id, call)
-            outcome, detail = report_mod.DONE, ''
+            outcome, detail = report.DONE, ''
         except _Outcome as end:
             outcome, detail = end.outcome, end.detail
             port = seen.get('port')
-            if outcome == report_mod.FAILED and port and port.device_id:
+            if outcome == report.FAILED and port and port.device_id:
                 detail = ('port %s still has device_id %s (owner %s, host '
                           '%s) after %ss' % (port_id, port.device_id,
                                              port.device_owner,
                                              port.binding_host or 'none',
                                              self.timeout))
-        return [report_mod.Action(step.action, inspect_mod.PORT, port_id,
-                                  outcome, detail)]
+        return [report.Action(step.action, leftovers.PORT, port_id,
+                              outcome, detail)]
 
     def _delete_trunk(self, plan, step):
         outcome, detail = self._write(
             'delete trunk %s' % step.trunk_id,
             self.clients.trunks_client.delete_trunk, step.trunk_id)
-        return [report_mod.Action(step.action, inspect_mod.TRUNK,
-                                  step.trunk_id, outcome, detail)]
+        return [report.Action(step.action, leftovers.TRUNK,
+                              step.trunk_id, outcome, detail)]
 
     def _delete_ports(self, plan, step):
         ports = self.clients.ports_client
         # One read for the whole batch: what holds each port right now.
-        current = {p['id']: inspect_mod.port_state(p) for p in
+        current = {p['id']: leftovers.port_state(p) for p in
                    ports.list_ports(id=list(step.resource_ids))['ports']}
         ours = set(plan.footprint.trunk_ids)
 
@@ -251,7 +251,7 @@ class Executor:
             found = _TRUNK_IN_MESSAGE.search(error_text(exc))
             if (_error_type(exc) in _PINNED_BY_TRUNK and found and
                     found.group(1) not in ours):
-                raise _Outcome(report_mod.REFUSED,
+                raise _Outcome(report.REFUSED,
                                '%s: not part of this footprint'
                                % error_text(exc))
 
@@ -260,37 +260,37 @@ class Executor:
             port = current.get(pid)
             holder = plan.leftovers.holder(port) if port else None
             if port is None:
-                result = (report_mod.GONE, '')
+                result = (report.GONE, '')
             elif holder:
-                result = (report_mod.REFUSED, 'port %s is now %s'
+                result = (report.REFUSED, 'port %s is now %s'
                           % (pid, holder))
             else:
                 result = self._write('delete port %s' % pid,
                                      ports.delete_port, pid,
                                      on_conflict=pinned_elsewhere)
-            actions.append(report_mod.Action(step.action, inspect_mod.PORT,
-                                             pid, *result))
+            actions.append(report.Action(step.action, leftovers.PORT,
+                                         pid, *result))
         return actions
 
 
 def _kind(step):
-    return (inspect_mod.TRUNK if step.action in (plan_mod.ENABLE_TRUNK,
-                                                 plan_mod.DELETE_TRUNK)
-            else inspect_mod.PORT)
+    if step.action in (planner.ENABLE_TRUNK, planner.DELETE_TRUNK):
+        return leftovers.TRUNK
+    return leftovers.PORT
 
 
-def _left(leftovers, actions, keep_ports):
+def _left(found, actions, keep_ports):
     """Split what still exists into kept and left, each with a reason."""
     reasons = {}
     for action in actions:
-        if action.outcome not in report_mod.SUCCEEDED:
+        if action.outcome not in report.SUCCEEDED:
             reasons[action.id] = action.detail
     left, kept = [], []
-    for res in leftovers.present:
+    for res in found.present:
         entry = res.to_dict()
         if res.id in reasons:
             entry['reason'] = reasons[res.id]
-        elif keep_ports and res.kind == inspect_mod.PORT:
+        elif keep_ports and res.kind == leftovers.PORT:
             entry['reason'] = 'kept: the ports were asked to be kept'
             kept.append(entry)
             continue
@@ -318,12 +318,12 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     :returns: :class:`~.report.Report`
     """
     executor = Executor(clients, timeout=timeout, interval=interval)
-    leftovers = inspect_mod.inspect(clients, footprint)
-    the_plan = plan_mod.plan(leftovers, keep_ports=keep_ports,
-                             all_projects=all_projects)
+    found = leftovers.inspect(clients, footprint)
+    the_plan = planner.plan(found, keep_ports=keep_ports,
+                            all_projects=all_projects)
     actions = executor.run(the_plan, dry_run=dry_run)
     if actions and not dry_run:
-        leftovers = inspect_mod.inspect(clients, footprint)
-    left, kept = _left(leftovers, actions, keep_ports)
-    return report_mod.Report(footprint=footprint, dry_run=dry_run,
-                             actions=actions, left=left, kept=kept)
+        found = leftovers.inspect(clients, footprint)
+    left, kept = _left(found, actions, keep_ports)
+    return report.Report(footprint=footprint, dry_run=dry_run,
+                         actions=actions, left=left, kept=kept)

@@ -24,8 +24,6 @@ then delete the subports and the parent port.
 
 import dataclasses
 
-from trunk_cleanup_tempest.cleanup import inspect as inspect_mod
-
 ENABLE_TRUNK = 'enable_trunk'
 REMOVE_SUBPORTS = 'remove_subports'
 WAIT_PARENT_UNBOUND = 'wait_parent_unbound'

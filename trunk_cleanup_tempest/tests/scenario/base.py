@@ -1,0 +1,177 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from oslo_log import log as logging
+from tempest.common import utils
+from tempest import config
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib import exceptions as lib_exc
+from tempest.scenario import manager
+
+from trunk_cleanup_tempest import cleanup
+
+CONF = config.CONF
+LOG = logging.getLogger(__name__)
+
+
+class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
+    """Servers on trunks, deleted, and what the cloud leaves behind.
+
+    The tests inspect and clean only through the cleanup library, with the
+    project's own tempest clients (``os_primary`` has the trunks, ports and
+    servers clients the library needs).
+    """
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not utils.is_extension_enabled('trunk', 'network'):
+            raise cls.skipException(
+                'The Neutron "trunk" extension is not enabled in '
+                '[network-feature-enabled] api_extensions')
+
+    @classmethod
+    def setup_clients(cls):
+        super().setup_clients()
+        cls.trunks_client = cls.os_primary.trunks_client
+
+    def setUp(self):
+        super().setUp()
+        self.opts = CONF.trunk_cleanup
+
+    # -- making things -------------------------------------------------
+
+    def create_network_with_subnet(self):
+        """A network to put ports on (its DHCP port, if any, comes now)."""
+        network = self.create_network()
+        self.create_subnet(network)
+        return network
+
+    def create_trunk_with_subports(self, network, count,
+                                   segmentation_type=None):
+        """A user-made parent port and ``count`` subports on a trunk.
+
+        :returns: (trunk, parent port, [subport ports])
+        """
+        seg_type = segmentation_type or self.opts.segmentation_type
+        parent = self.create_port(network['id'])
+        subports = [self.create_port(network['id']) for _ in range(count)]
+        sub_ports = [self.subport_body(port, seg_type, 100 + i)
+                     for i, port in enumerate(subports)]
+        trunk = self.trunks_client.create_trunk(
+            name=data_utils.rand_name('trunk-cleanup'),
+            port_id=parent['id'], sub_ports=sub_ports)['trunk']
+        self.addCleanup(self.delete_trunk_quietly, trunk['id'])
+        return trunk, parent, subports
+
+    @staticmethod
+    def subport_body(port, segmentation_type, segmentation_id):
+        body = {'port_id': port['id'],
+                'segmentation_type': segmentation_type}
+        if segmentation_type == 'vlan':
+            body['segmentation_id'] = segmentation_id
+        return body
+
+    def delete_trunk_quietly(self, trunk_id):
+        """Test teardown: subports off, then the trunk, whatever is left."""
+        try:
+            subs = self.trunks_client.list_subports_of_trunk(
+                trunk_id)['sub_ports']
+            if subs:
+                self.trunks_client.delete_subports_from_trunk(
+                    trunk_id, [{'port_id': s['port_id']} for s in subs])
+        except lib_exc.NotFound:
+            return
+        test_utils.call_and_ignore_notfound_exc(
+            self.trunks_client.delete_trunk, trunk_id)
+
+    def boot_on_port(self, port, wait_until='ACTIVE'):
+        return self.create_server(networks=[{'port': port['id']}],
+                                  wait_until=wait_until)
+
+    def delete_server_and_wait(self, server_id):
+        self.servers_client.delete_server(server_id)
+        self.servers_client.wait_for_resource_deletion(server_id)
+
+    # -- observing -----------------------------------------------------
+
+    def project_counts(self):
+        """How many ports and trunks the project has."""
+        return (len(self.ports_client.list_ports()['ports']),
+                len(self.trunks_client.list_trunks()['trunks']))
+
+    def wait_for_leftovers(self, footprint, condition, what):
+        """Poll the library's inspection until ``condition`` holds.
+
+        :returns: the last :class:`Leftovers` seen
+        :raises: a test failure naming ``what`` and the last state seen
+        """
+        seen = {}
+
+        def check():
+            seen['left'] = cleanup.inspect(self.os_primary, footprint)
+            return condition(seen['left'])
+
+        if not test_utils.call_until_true(check, self.opts.cleanup_timeout,
+                                          self.opts.cleanup_interval):
+            self.fail('%s: not reached in %ss; last seen: %s' % (
+                what, self.opts.cleanup_timeout, seen['left'].to_dict()))
+        return seen['left']
+
+    def assert_promised_state(self, footprint, user_parent=True):
+        """What ``[trunk_cleanup] expected_after_server_delete`` promises."""
+        record = footprint.trunks[0]
+        sub_ids = [s.port_id for s in record.subports]
+        if self.opts.expected_after_server_delete == 'removed':
+            left = self.wait_for_leftovers(
+                footprint, lambda lo: not any(
+                    lo.trunks[t].present for t in footprint.trunk_ids) and
+                not any(lo.ports[p].present for p in sub_ids),
+                'the cloud removing the trunk and subports')
+        else:
+            left = self.wait_for_leftovers(
+                footprint, lambda lo: not lo.ports[
+                    record.parent_port_id].device_id,
+                'the cloud unbinding the parent port')
+            trunk = left.trunks[record.trunk_id]
+            self.assertTrue(trunk.present, 'the cloud removed the trunk')
+            self.assertEqual(sorted(sub_ids), trunk.sub_ports)
+        parent = left.ports[record.parent_port_id]
+        if user_parent:
+            # Nova keeps a port it was given, but unbinds it.
+            self.assertTrue(parent.present)
+            self.assertEqual('', parent.device_id)
+            self.assertEqual('', parent.binding_host)
+            self.assertEqual('', parent.device_owner)
+        # Whatever is left is for the library to clean, not to refuse.
+        self.assertEqual([], cleanup.plan(left).refusals)
+        return left
+
+    def clean_and_assert_nothing_left(self, footprint, counts_before):
+        report = cleanup.cleanup(
+            self.os_primary, footprint,
+            timeout=self.opts.cleanup_timeout,
+            interval=self.opts.cleanup_interval)
+        LOG.info('cleanup of server %s:\n%s', footprint.server_id, report)
+        self.assertTrue(report.clean, str(report))
+        left = cleanup.inspect(self.os_primary, footprint)
+        self.assertEqual([], left.present)
+        self.assertEqual(counts_before, self.project_counts())
+        # A second run has nothing to do.
+        again = cleanup.cleanup(self.os_primary, footprint,
+                                timeout=self.opts.cleanup_timeout,
+                                interval=self.opts.cleanup_interval)
+        self.assertEqual([], again.actions)
+        return report

@@ -1,0 +1,354 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""An in-memory Neutron and Nova behind the real tempest.lib clients.
+
+Only the HTTP layer is replaced (each client's ``http_obj``), so the code
+under test runs through tempest.lib's URL building, error mapping (404 to
+NotFound, 409 to Conflict...) and Nova's response schema validation. The
+rules and error bodies are Neutron's own (neutron/services/trunk/plugin.py,
+rules.py and exceptions.py), so a cleanup in the wrong order fails here as
+it fails on a cloud.
+"""
+
+import copy
+import json
+import re
+import urllib.parse
+import uuid
+
+from tempest.lib.services.compute import servers_client
+from tempest.lib.services.network import ports_client
+from tempest.lib.services.network import trunks_client
+
+PROJECT = '6a4e0fa7a83a4bb4a3b2a6f2f5a94d01'
+OTHER_PROJECT = '0b1d7c1e7d0e4f6b9a0c3e8d2b4f6a10'
+HOST = 'compute-1'
+NEUTRON = 'http://neutron.invalid:9696'
+NOVA = 'http://nova.invalid:8774/v2.1'
+SERVER_CREATED = '2026-11-24T10:00:00Z'
+
+
+class FakeAuthProvider:
+    """Prefixes the endpoint like tempest.lib's auth providers do."""
+
+    def __init__(self, base_url):
+        self.base_url_value = base_url
+        self.credentials = None
+
+    def auth_request(self, method, url, headers=None, body=None,
+                     filters=None):
+        return '%s/%s' % (self.base_url_value, url), headers, body
+
+    def base_url(self, filters, auth_data=None):
+        return self.base_url_value
+
+    def get_token(self):
+        return 'fake-token'
+
+
+class _Response(dict):
+    def __init__(self, status):
+        super().__init__({'status': str(status),
+                          'content-type': 'application/json'})
+        self.status = status
+        self.reason = ''
+
+
+class Clients:
+    """What the library expects: the three tempest.lib clients."""
+
+    def __init__(self, cloud):
+        def wire(client):
+            client.http_obj = cloud
+            return client
+        self.trunks_client = wire(trunks_client.TrunksClient(
+            FakeAuthProvider(NEUTRON), 'network', 'RegionOne'))
+        self.ports_client = wire(ports_client.PortsClient(
+            FakeAuthProvider(NEUTRON), 'network', 'RegionOne'))
+        self.servers_client = wire(servers_client.ServersClient(
+            FakeAuthProvider(NOVA), 'compute', 'RegionOne'))
+
+
+def neutron_error(kind, message):
+    return {'NeutronError': {'type': kind, 'message': message,
+                             'detail': ''}}
+
+
+class Fault:
+    """Answer ``times`` matching requests with an error instead."""
+
+    def __init__(self, method, path, status, body, times=1):
+        self.method = method
+        self.path = re.compile(path)
+        self.status = status
+        self.body = body
+        self.times = times
+
+    def matches(self, method, path):
+        return (self.times != 0 and method == self.method and
+                self.path.search(path) is not None)
+
+
+class FakeCloud:
+    """Neutron (ML2 with the trunk plugin) and Nova, in memory.
+
+    :param driver: ``'ovs'`` refuses to delete a trunk whose parent is bound
+        (TrunkInUse); ``'ovn'`` allows it and clears the subports' owner.
+    """
+
+    def __init__(self, driver='ovs'):
+        self.driver = driver
+        self.ports = {}
+        self.trunks = {}
+        self.servers = {}
+        self.requests = []
+        self.faults = []
+        self.hooks = []
+
+    # -- building state -------------------------------------------------
+
+    def add_port(self, project_id=PROJECT, created_at='2026-11-24T09:00:00Z',
+                 **fields):
+        port = {'id': str(uuid.uuid4()), 'name': '', 'network_id':
+                str(uuid.uuid4()), 'project_id': project_id,
+                'tenant_id': project_id, 'device_id': '', 'device_owner': '',
+                'binding:host_id': '', 'binding:vif_type': 'unbound',
+                'status': 'DOWN', 'admin_state_up': True,
+                'created_at': created_at, 'updated_at': created_at}
+        port.update(fields)
+        self.ports[port['id']] = port
+        return port['id']
+
+    def add_trunk(self, parent_id, subport_ids=(), project_id=PROJECT,
+                  segmentation_type='vlan', **fields):
+        trunk = {'id': str(uuid.uuid4()), 'name': '', 'port_id': parent_id,
+                 'project_id': project_id, 'tenant_id': project_id,
+                 'status': 'DOWN', 'admin_state_up': True,
+                 'revision_number': 0, 'sub_ports': []}
+        trunk.update(fields)
+        self.trunks[trunk['id']] = trunk
+        for i, pid in enumerate(subport_ids):
+            sub = {'port_id': pid, 'segmentation_type': segmentation_type,
+                   'segmentation_id': 100 + i if segmentation_type == 'vlan'
+                   else None}
+            trunk['sub_ports'].append(sub)
+            self.ports[pid]['device_owner'] = 'trunk:subport'
+        return trunk['id']
+
+    def boot(self, port_id, project_id=PROJECT, status='ACTIVE'):
+        """A server on ``port_id``; binds the parent and its subports."""
+        server_id = str(uuid.uuid4())
+        self.servers[server_id] = {'status': status, 'tenant_id': project_id}
+        self.bind(port_id, server_id)
+        return server_id
+
+    def bind(self, port_id, server_id):
+        port = self.ports[port_id]
+        port.update({'device_id': server_id, 'device_owner': 'compute:nova',
+                     'binding:host_id': HOST, 'binding:vif_type': 'ovs',
+                     'status': 'ACTIVE'})
+        for trunk in self.trunks.values():
+            if trunk['port_id'] == port_id:
+                trunk['status'] = 'ACTIVE'
+                for sub in trunk['sub_ports']:
+                    self.ports[sub['port_id']]['binding:host_id'] = HOST
+
+    def unbind(self, port_id):
+        """What Nova does to a port it was given, on server delete."""
+        self.ports[port_id].update({'device_id': '', 'device_owner': '',
+                                    'binding:host_id': '',
+                                    'binding:vif_type': 'unbound'})
+        for trunk in self.trunks.values():
+            if trunk['port_id'] == port_id:
+                trunk['status'] = 'DOWN'
+
+    def delete_server(self, server_id, unbind=True):
+        """Nova's delete: the ports stay (trunks pin them), unbound."""
+        del self.servers[server_id]
+        if unbind:
+            for port in list(self.ports.values()):
+                if port['device_id'] == server_id:
+                    self.unbind(port['id'])
+
+    def stand_up(self, subports=2, **trunk_fields):
+        """A server on a trunk with ``subports`` subports, as a user makes.
+
+        :returns: (server_id, trunk_id, parent_id, [subport ids])
+        """
+        parent = self.add_port()
+        subs = [self.add_port() for _ in range(subports)]
+        trunk = self.add_trunk(parent, subs, **trunk_fields)
+        server = self.boot(parent)
+        return server, trunk, parent, subs
+
+    def fail(self, method, path, status, kind, message='injected',
+             times=1):
+        if status >= 500:
+            body = {'NeutronError': {'type': 'HTTPInternalServerError',
+                                     'message': message, 'detail': ''}}
+        else:
+            body = neutron_error(kind, message)
+        self.faults.append(Fault(method, path, status, body, times))
+
+    def writes(self):
+        return [(m, p) for m, p in self.requests if m != 'GET']
+
+    # -- HTTP -----------------------------------------------------------
+
+    def request(self, url, method, headers=None, body=None, chunked=False,
+                preload_content=True):
+        parsed = urllib.parse.urlsplit(url)
+        path = parsed.path
+        query = urllib.parse.parse_qs(parsed.query)
+        self.requests.append((method, path))
+        for hook in list(self.hooks):
+            hook(self, method, path)
+        for fault in self.faults:
+            if fault.matches(method, path):
+                fault.times -= 1
+                return self._reply(fault.status, fault.body)
+        data = json.loads(body) if body else None
+        if parsed.netloc == urllib.parse.urlsplit(NOVA).netloc:
+            return self._nova(method, path, query)
+        return self._neutron(method, path, query, data)
+
+    @staticmethod
+    def _reply(status, body=None):
+        return _Response(status), (json.dumps(body).encode()
+                                   if body is not None else b'')
+
+    def _nova(self, method, path, query):
+        match = re.fullmatch(r'/v2\.1/servers/([^/]+)', path)
+        if method == 'GET' and match:
+            sid = match.group(1)
+            if sid not in self.servers:
+                return self._reply(404, {'itemNotFound': {
+                    'code': 404,
+                    'message': 'Instance %s could not be found.' % sid}})
+            return self._reply(200, {'server': self._server_body(sid)})
+        raise AssertionError('unexpected Nova call %s %s' % (method, path))
+
+    def _server_body(self, sid):
+        server = self.servers[sid]
+        link = {'href': '%s/servers/%s' % (NOVA, sid), 'rel': 'self'}
+        ref = {'id': '1', 'links': [{'href': 'http://x/1', 'rel':
+                                     'bookmark'}]}
+        return {'id': sid, 'name': 'server', 'status': server['status'],
+                'tenant_id': server['tenant_id'], 'user_id': 'user',
+                'created': SERVER_CREATED, 'updated': SERVER_CREATED,
+                'hostId': 'h', 'accessIPv4': '', 'accessIPv6': '',
+                'addresses': {}, 'metadata': {}, 'progress': 0,
+                'flavor': ref, 'image': ref, 'links': [link]}
+
+    @staticmethod
+    def _filtered(items, query):
+        out = []
+        for item in items:
+            if all(str(item.get(k)) in v for k, v in query.items()):
+                out.append(copy.deepcopy(item))
+        return out
+
+    def _neutron(self, method, path, query, data):
+        parts = path.strip('/').split('/')[1:]
+        kind = parts[0]
+        if kind == 'ports':
+            return self._ports(method, parts[1:], query)
+        if kind == 'trunks':
+            return self._trunks(method, parts[1:], query, data)
+        raise AssertionError('unexpected Neutron call %s %s' % (method,
+                                                                path))
+
+    def _port_not_found(self, pid):
+        return self._reply(404, neutron_error(
+            'PortNotFound', 'Port %s could not be found.' % pid))
+
+    def _trunk_not_found(self, tid):
+        return self._reply(404, neutron_error(
+            'TrunkNotFound', 'Trunk %s could not be found.' % tid))
+
+    def _ports(self, method, rest, query):
+        if not rest and method == 'GET':
+            return self._reply(200, {'ports': self._filtered(
+                self.ports.values(), query)})
+        pid = rest[0]
+        if pid not in self.ports:
+            return self._port_not_found(pid)
+        if method == 'GET':
+            return self._reply(200, {'port': self.ports[pid]})
+        if method == 'DELETE':
+            for trunk in self.trunks.values():
+                if pid in [s['port_id'] for s in trunk['sub_ports']]:
+                    return self._reply(409, neutron_error(
+                        'PortInUseAsSubPort', 'Port %s is currently a '
+                        'subport for trunk %s.' % (pid, trunk['id'])))
+            for trunk in self.trunks.values():
+                if trunk['port_id'] == pid:
+                    return self._reply(409, neutron_error(
+                        'PortInUseAsTrunkParent', 'Port %s is currently a '
+                        'parent port for trunk %s.' % (pid, trunk['id'])))
+            del self.ports[pid]
+            return self._reply(204)
+        raise AssertionError('unexpected port call %s' % method)
+
+    def _trunks(self, method, rest, query, data):
+        if not rest and method == 'GET':
+            return self._reply(200, {'trunks': self._filtered(
+                self.trunks.values(), query)})
+        tid = rest[0]
+        trunk = self.trunks.get(tid)
+        if trunk is None:
+            return self._trunk_not_found(tid)
+        action = rest[1] if len(rest) > 1 else None
+        if method == 'GET' and action == 'get_subports':
+            return self._reply(200, {'sub_ports': copy.deepcopy(
+                trunk['sub_ports'])})
+        if method == 'GET':
+            return self._reply(200, {'trunk': trunk})
+        if method == 'PUT' and action is None:
+            trunk.update(data['trunk'])
+            return self._reply(200, {'trunk': trunk})
+        if not trunk['admin_state_up']:
+            return self._reply(409, neutron_error(
+                'TrunkDisabled', 'Trunk %s is currently disabled.' % tid))
+        if method == 'PUT' and action == 'remove_subports':
+            return self._remove_subports(trunk, data['sub_ports'])
+        if method == 'DELETE':
+            parent = self.ports.get(trunk['port_id'], {})
+            if self.driver == 'ovs' and parent.get('binding:host_id'):
+                return self._reply(409, neutron_error(
+                    'TrunkInUse', 'Trunk %s is currently in use.' % tid))
+            if self.driver == 'ovn':
+                for sub in trunk['sub_ports']:
+                    self.ports[sub['port_id']]['device_owner'] = ''
+            del self.trunks[tid]
+            return self._reply(204)
+        raise AssertionError('unexpected trunk call %s %s' % (method,
+                                                              action))
+
+    def _remove_subports(self, trunk, wanted):
+        current = {s['port_id']: s for s in trunk['sub_ports']}
+        for sub in wanted:
+            if sub['port_id'] not in current:
+                return self._reply(404, neutron_error(
+                    'SubPortNotFound', 'SubPort %s on trunk %s could not be '
+                    'found.' % (sub['port_id'], trunk['id'])))
+        for sub in wanted:
+            del current[sub['port_id']]
+            if self.driver == 'ovn':
+                self.ports[sub['port_id']]['device_owner'] = ''
+        trunk['sub_ports'] = list(current.values())
+        trunk['status'] = 'DOWN'
+        # Neutron answers with the trunk itself, not wrapped.
+        return self._reply(200, trunk)

@@ -1,0 +1,431 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+import json
+
+from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import executor
+from trunk_cleanup_tempest.cleanup import report as rep
+from unit_tests import base
+from unit_tests import fake_cloud
+
+TRUNK_PATH = r'/v2\.0/trunks/[^/]+$'
+PORT_PATH = r'/v2\.0/ports/[^/]+$'
+
+
+class TestCleanup(base.TestCase):
+
+    def assertGone(self, fp):
+        for tid in fp.trunk_ids:
+            self.assertNotIn(tid, self.cloud.trunks)
+        for pid in fp.port_ids:
+            self.assertNotIn(pid, self.cloud.ports)
+
+    def test_stock_leftovers_are_cleaned_in_neutron_order(self):
+        fp = self.stand_up(subports=3)
+        bystander = self.cloud.add_port()
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertGone(fp)
+        self.assertIn(bystander, self.cloud.ports)
+        writes = self.cloud.writes()
+        self.assertEqual(
+            [('PUT', '/v2.0/trunks/%s/remove_subports' % self.trunk),
+             ('DELETE', '/v2.0/trunks/%s' % self.trunk)] +
+            [('DELETE', '/v2.0/ports/%s' % p)
+             for p in self.subports + [self.parent]], writes)
+        # Three subports detached, the trunk and four ports deleted.
+        self.assertEqual('clean: 8 change(s) made, nothing left',
+                         report.summary)
+
+    def test_second_run_does_nothing_and_says_so(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.run_cleanup(fp)
+        self.cloud.requests.clear()
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual([], report.actions)
+        self.assertTrue(report.clean)
+        self.assertIn('nothing to do', report.summary)
+
+    def test_dry_run_writes_nothing(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp, dry_run=True)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual({rep.WOULD}, {a.outcome for a in report.actions})
+        # Two subports to detach, the trunk and three ports to delete.
+        self.assertEqual(6, report.count(rep.WOULD))
+        self.assertFalse(report.clean)
+        self.assertEqual(4, len(report.left))
+        self.assertIn('nothing was written', report.summary)
+
+    def test_api_calls_do_not_grow_beyond_one_delete_per_port(self):
+        counts = {}
+        for n in (2, 16):
+            self.cloud = fake_cloud.FakeCloud()
+            self.clients = fake_cloud.Clients(self.cloud)
+            fp = self.stand_up(subports=n)
+            self.cloud.delete_server(self.server)
+            self.cloud.requests.clear()
+            self.assertTrue(self.run_cleanup(fp).clean)
+            counts[n] = len(self.cloud.requests)
+            deletes = [p for m, p in self.cloud.requests
+                       if m == 'DELETE' and '/ports/' in p]
+            self.assertEqual(n + 1, len(deletes))
+        # Only the per-port deletes grow with the number of subports.
+        self.assertEqual(counts[2] + 14, counts[16])
+
+    def test_live_server_is_refused_and_untouched(self):
+        fp = self.stand_up()
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual({rep.REFUSED}, {a.outcome for a in report.actions})
+        self.assertIn('server %s still exists (status ACTIVE)' % self.server,
+                      report.actions[0].detail)
+        self.assertEqual(4, len(report.left))
+        self.assertFalse(report.clean)
+
+    def test_parent_bound_to_another_live_server_is_refused(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        other = self.cloud.boot(self.parent)
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        reasons = {a.detail for a in report.actions}
+        self.assertEqual({'parent port %s is bound to live server %s'
+                          % (self.parent, other)}, reasons)
+        self.assertIn(self.trunk, self.cloud.trunks)
+
+    def test_parent_still_bound_to_deleted_server_is_waited_for(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+        polls = []
+
+        def nova_unbinds_late(cloud, method, path):
+            if path == '/v2.0/ports/%s' % self.parent and method == 'GET':
+                polls.append(path)
+                if len(polls) == 3:
+                    cloud.unbind(self.parent)
+        self.cloud.hooks.append(nova_unbinds_late)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual(3, len(polls))
+
+    def test_parent_never_unbound_fails_with_last_state(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+        report = self.run_cleanup(fp, timeout=0.05)
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.FAILED,
+                         outcomes[('wait_parent_unbound', self.parent)])
+        wait = [a for a in report.actions
+                if a.action == 'wait_parent_unbound'][0]
+        self.assertIn('still has device_id %s (owner compute:nova, host %s)'
+                      % (self.server, fake_cloud.HOST), wait.detail)
+        self.assertEqual(rep.SKIPPED, outcomes[('delete_trunk', self.trunk)])
+        self.assertEqual(rep.SKIPPED,
+                         outcomes[('delete_ports', self.parent)])
+        # The subports are off the trunk and could go.
+        for pid in self.subports:
+            self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
+        self.assertEqual({self.trunk, self.parent},
+                         {r['id'] for r in report.left})
+        self.assertIn('not tried', [r for r in report.left
+                                    if r['id'] == self.trunk][0]['reason'])
+
+    def test_server_booted_on_parent_while_waiting_is_refused(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.servers[self.server] = {'status': 'DELETED',
+                                           'tenant_id': fake_cloud.PROJECT}
+
+        def new_server(cloud, method, path):
+            if path == '/v2.0/ports/%s' % self.parent and method == 'GET':
+                cloud.hooks.clear()
+                cloud.unbind(self.parent)
+                self.other = cloud.boot(self.parent)
+        self.cloud.hooks.append(new_server)
+        report = self.run_cleanup(fp)
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.REFUSED,
+                         outcomes[('wait_parent_unbound', self.parent)])
+        self.assertIn(self.trunk, self.cloud.trunks)
+        self.assertEqual(self.other,
+                         self.cloud.ports[self.parent]['device_id'])
+
+    def test_server_booted_on_parent_after_trunk_delete_keeps_port(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+
+        def boot_after_trunk_delete(cloud, method, path):
+            # The trunk is gone by the time the first subport is deleted.
+            if path == '/v2.0/ports/%s' % self.subports[0]:
+                cloud.hooks.clear()
+                self.other = cloud.boot(self.parent)
+        self.cloud.hooks.append(boot_after_trunk_delete)
+        report = self.run_cleanup(fp)
+        self.assertEqual(rep.REFUSED,
+                         self.outcomes(report)[('delete_ports', self.parent)])
+        self.assertIn(self.parent, self.cloud.ports)
+        self.assertEqual([self.parent], [r['id'] for r in report.left])
+        self.assertIn('is now bound to live server', report.left[0]['reason'])
+
+    def test_conflict_is_retried_until_it_clears(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', TRUNK_PATH, 409, 'TrunkInUse', times=2)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        deletes = [p for m, p in self.cloud.requests
+                   if m == 'DELETE' and '/trunks/' in p]
+        self.assertEqual(3, len(deletes))
+
+    def test_conflict_past_deadline_is_reported(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', TRUNK_PATH, 409, 'TrunkInUse',
+                        'Trunk %s is currently in use.' % self.trunk,
+                        times=-1)
+        report = self.run_cleanup(fp, timeout=0.05)
+        trunk_action = [a for a in report.actions if a.id == self.trunk][0]
+        self.assertEqual(rep.FAILED, trunk_action.outcome)
+        self.assertIn('still not done after 0.05s: TrunkInUse: Trunk %s is '
+                      'currently in use.' % self.trunk, trunk_action.detail)
+        self.assertEqual(rep.SKIPPED,
+                         self.outcomes(report)[('delete_ports', self.parent)])
+        self.assertEqual({self.trunk, self.parent},
+                         {r['id'] for r in report.left})
+        # A second run finishes the job once the cloud lets it.
+        self.cloud.faults.clear()
+        self.assertTrue(self.run_cleanup(fp).clean)
+        self.assertGone(fp)
+
+    def test_server_errors_are_retried(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', PORT_PATH, 500, None, times=2)
+        self.cloud.fail('PUT', 'remove_subports', 503, None, times=1)
+        self.assertTrue(self.run_cleanup(fp).clean)
+        self.assertGone(fp)
+
+    def test_client_error_is_not_retried(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('PUT', 'remove_subports', 400, 'InvalidInput',
+                        'Invalid input for operation.', times=-1)
+        report = self.run_cleanup(fp)
+        puts = [p for m, p in self.cloud.requests if m == 'PUT']
+        self.assertEqual(1, len(puts))
+        details = {a.detail for a in report.actions
+                   if a.action == 'remove_subports'}
+        self.assertEqual({'InvalidInput: Invalid input for operation.'},
+                         details)
+        self.assertEqual(4, len(report.left))
+
+    def test_already_deleted_by_someone_else(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+
+        def other_cleaner(cloud, method, path):
+            if method == 'DELETE' and path == '/v2.0/trunks/%s' % self.trunk:
+                cloud.hooks.clear()
+                del cloud.trunks[self.trunk]
+                del cloud.ports[self.parent]
+        self.cloud.hooks.append(other_cleaner)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean)
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.GONE, outcomes[('delete_trunk', self.trunk)])
+        self.assertEqual(rep.GONE, outcomes[('delete_ports', self.parent)])
+
+    def test_subports_removed_by_someone_else_meanwhile(self):
+        fp = self.stand_up(subports=3)
+        self.cloud.delete_server(self.server)
+
+        def other_cleaner(cloud, method, path):
+            if method == 'PUT':
+                cloud.hooks.clear()
+                cloud.trunks[self.trunk]['sub_ports'].pop(0)
+        self.cloud.hooks.append(other_cleaner)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.GONE,
+                         outcomes[('remove_subports', self.subports[0])])
+        self.assertEqual(rep.DONE,
+                         outcomes[('remove_subports', self.subports[1])])
+
+    def test_subport_added_meanwhile_is_detached_and_kept(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        late = self.cloud.add_port()
+        self.cloud.trunks[self.trunk]['sub_ports'].append(
+            {'port_id': late, 'segmentation_type': 'vlan',
+             'segmentation_id': 300})
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertIn(late, self.cloud.ports)
+        action = [a for a in report.actions if a.id == late][0]
+        self.assertEqual('not in the footprint: detached, kept',
+                         action.detail)
+
+    def test_trunk_gone_removal_reports_gone(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+
+        def trunk_vanishes(cloud, method, path):
+            if method == 'PUT':
+                cloud.hooks.clear()
+                cloud.trunks[self.trunk]['sub_ports'] = []
+                del cloud.trunks[self.trunk]
+        self.cloud.hooks.append(trunk_vanishes)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual(rep.GONE, self.outcomes(report)[
+            ('remove_subports', self.subports[0])])
+
+    def test_subport_added_to_another_trunk_is_refused_at_once(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        stolen = self.subports[0]
+
+        def move_subport(cloud, method, path):
+            if method == 'DELETE' and path.endswith('/' + self.trunk):
+                cloud.hooks.clear()
+                other_parent = cloud.add_port()
+                self.other_trunk = cloud.add_trunk(other_parent, [stolen])
+        self.cloud.hooks.append(move_subport)
+        report = self.run_cleanup(fp, timeout=30)
+        action = [a for a in report.actions
+                  if a.action == 'delete_ports' and a.id == stolen][0]
+        self.assertEqual(rep.REFUSED, action.outcome)
+        self.assertIn('subport for trunk %s' % self.other_trunk,
+                      action.detail)
+        self.assertIn(stolen, self.cloud.ports)
+        self.assertEqual([stolen], [r['id'] for r in report.left])
+
+    def test_disabled_trunk_is_enabled_first(self):
+        fp = self.stand_up(admin_state_up=False)
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual(('PUT', '/v2.0/trunks/%s' % self.trunk),
+                         self.cloud.writes()[0])
+
+    def test_other_project_resources_are_refused(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.ports[self.subports[1]]['project_id'] = (
+            fake_cloud.OTHER_PROJECT)
+        report = self.run_cleanup(fp)
+        self.assertEqual([self.subports[1]], [r['id'] for r in report.left])
+        self.assertIn('belongs to project %s' % fake_cloud.OTHER_PROJECT,
+                      report.left[0]['reason'])
+        self.assertIn(self.subports[1], self.cloud.ports)
+
+    def test_other_project_trunk_pins_everything(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.trunks[self.trunk]['project_id'] = (
+            fake_cloud.OTHER_PROJECT)
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual(4, len(report.left))
+        report = self.run_cleanup(fp, all_projects=True)
+        self.assertTrue(report.clean)
+
+    def test_subport_in_use_by_other_device_is_refused(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.ports[self.subports[0]].update(
+            device_id='dhcp-1', device_owner='network:dhcp')
+        report = self.run_cleanup(fp)
+        self.assertEqual([self.subports[0]], [r['id'] for r in report.left])
+        self.assertIn('in use by network:dhcp dhcp-1',
+                      report.left[0]['reason'])
+
+    def test_keep_ports(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp, keep_ports=True)
+        self.assertTrue(report.clean)
+        self.assertNotIn(self.trunk, self.cloud.trunks)
+        for pid in fp.port_ids:
+            self.assertIn(pid, self.cloud.ports)
+        self.assertEqual(3, len(report.kept))
+        self.assertIn('kept', str(report))
+
+    def test_cloud_removed_trunk_but_left_ports(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.trunks.clear()
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean)
+        self.assertGone(fp)
+
+    def test_report_serialises(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp, dry_run=True)
+        data = json.loads(report.to_json())
+        self.assertEqual(self.server, data['server_id'])
+        self.assertEqual([self.trunk], data['trunk_ids'])
+        self.assertTrue(data['dry_run'])
+        self.assertFalse(data['clean'])
+        self.assertEqual(6, len(data['actions']))
+        self.assertIn('delete_trunk', str(report))
+
+    def test_bad_timeouts(self):
+        self.assertRaises(cleanup.CleanupError, executor.Executor,
+                          self.clients, timeout=0)
+        self.assertRaises(cleanup.CleanupError, executor.Executor,
+                          self.clients, interval=-1)
+
+
+class TestCleanupOVN(base.TestCase):
+    """ML2/OVN lets a trunk with a bound parent go."""
+
+    driver = 'ovn'
+
+    def test_bound_parent_of_gone_server_still_waits(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.ports[self.parent]['device_id'] = ''
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+
+    def test_subports_lose_owner_when_trunk_goes(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp, keep_ports=True)
+        self.assertTrue(report.clean)
+        for pid in self.subports:
+            self.assertEqual('', self.cloud.ports[pid]['device_owner'])
+
+
+class TestErrorText(base.TestCase):
+
+    def test_shapes(self):
+        class Exc(Exception):
+            pass
+        exc = Exc('boom')
+        self.assertEqual('boom', executor.error_text(exc))
+        exc.resp_body = {'message': 'no type'}
+        self.assertEqual('no type', executor.error_text(exc))
+        exc.resp_body = 'text body'
+        exc.resp = type('R', (), {'status': 502})()
+        self.assertEqual('HTTP 502 text body', executor.error_text(exc))

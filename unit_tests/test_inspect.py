@@ -1,0 +1,105 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import leftovers
+from unit_tests import base
+from unit_tests import fake_cloud
+
+
+class TestInspect(base.TestCase):
+
+    def test_live_server(self):
+        fp = self.stand_up()
+        left = cleanup.inspect(self.clients, fp)
+        self.assertTrue(left.server_alive)
+        self.assertEqual('ACTIVE', left.server.status)
+        parent = left.ports[self.parent]
+        self.assertEqual((True, self.server, fake_cloud.HOST, 'parent'),
+                         (parent.present, parent.device_id,
+                          parent.binding_host, parent.role))
+        self.assertEqual('ACTIVE', left.trunks[self.trunk].status)
+        self.assertEqual(sorted(self.subports),
+                         left.trunks[self.trunk].sub_ports)
+        self.assertEqual('bound to live server %s' % self.server,
+                         left.holder(parent))
+
+    def test_after_stock_server_delete(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        left = cleanup.inspect(self.clients, fp)
+        self.assertFalse(left.server_alive)
+        self.assertFalse(left.server.present)
+        trunk = left.trunks[self.trunk]
+        self.assertEqual(('DOWN', True), (trunk.status, trunk.present))
+        parent = left.ports[self.parent]
+        self.assertEqual(('', ''), (parent.device_id, parent.binding_host))
+        self.assertIsNone(left.holder(parent))
+        self.assertEqual(4, len(left.present))
+        self.assertFalse(left.clean)
+
+    def test_everything_gone(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.trunks.clear()
+        self.cloud.ports.clear()
+        left = cleanup.inspect(self.clients, fp)
+        self.assertTrue(left.clean)
+        self.assertEqual([], left.present)
+        self.assertEqual({'server', 'trunks', 'ports'}, set(left.to_dict()))
+
+    def test_calls_do_not_grow_with_subports(self):
+        fp = self.stand_up(subports=64)
+        self.cloud.requests.clear()
+        cleanup.inspect(self.clients, fp)
+        self.assertEqual(['GET'] * 3,
+                         [m for m, _ in self.cloud.requests])
+
+    def test_deleted_status_is_gone_soft_deleted_is_not(self):
+        fp = self.stand_up()
+        self.cloud.servers[self.server]['status'] = 'SOFT_DELETED'
+        self.assertTrue(cleanup.inspect(self.clients, fp).server_alive)
+        self.cloud.servers[self.server]['status'] = 'DELETED'
+        self.assertFalse(cleanup.inspect(self.clients, fp).server_alive)
+
+    def test_other_device_liveness(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        other = self.cloud.boot(self.subports[0])
+        left = cleanup.inspect(self.clients, fp)
+        self.assertEqual({other: True}, left.devices)
+        self.assertEqual('bound to live server %s' % other,
+                         left.holder(left.ports[self.subports[0]]))
+        del self.cloud.servers[other]
+        left = cleanup.inspect(self.clients, fp)
+        self.assertEqual({other: False}, left.devices)
+        self.assertIsNone(left.holder(left.ports[self.subports[0]]))
+
+    def test_holder_rules(self):
+        left = leftovers.Leftovers(footprint=None, server=None,
+                                   trunks={}, ports={})
+
+        def port(**kw):
+            return leftovers.ResourceState(kind='port', id='p',
+                                           present=True, **kw)
+        self.assertIsNone(left.holder(port(device_id='')))
+        self.assertIsNone(left.holder(port(device_id='t',
+                                           device_owner='trunk:subport')))
+        self.assertEqual('in use by network:dhcp d', left.holder(
+            port(device_id='d', device_owner='network:dhcp')))
+        # A server never looked up is taken as alive.
+        self.assertEqual('bound to live server s', left.holder(
+            port(device_id='s', device_owner='compute:nova')))
+        self.assertIsNone(left.holder(leftovers.ResourceState(
+            kind='port', id='p', present=False)))
