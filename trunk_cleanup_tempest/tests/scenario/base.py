@@ -14,6 +14,7 @@
 
 from oslo_log import log as logging
 from tempest.common import utils
+from tempest.common import waiters
 from tempest import config
 from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
@@ -103,7 +104,7 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
 
     def delete_server_and_wait(self, server_id):
         self.servers_client.delete_server(server_id)
-        self.servers_client.wait_for_resource_deletion(server_id)
+        waiters.wait_for_server_termination(self.servers_client, server_id)
 
     # -- observing -----------------------------------------------------
 

@@ -1,0 +1,357 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Bring the local cloud up and down, and describe it to tempest.
+
+The services run from their own virtualenv (their pins must not meet
+tempest's); this module runs in tempest's and talks to them over HTTP with
+tempest.lib's own clients.
+"""
+
+import configparser
+import hashlib
+import io
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+from tempest.lib import auth
+from tempest.lib.services.compute import flavors_client
+from tempest.lib.services.identity.v3 import endpoints_client
+from tempest.lib.services.identity.v3 import projects_client
+from tempest.lib.services.identity.v3 import roles_client
+from tempest.lib.services.identity.v3 import services_client
+from tempest.lib.services.identity.v3 import users_client
+from tempest.lib.services.image.v2 import images_client
+from tempest.lib.services.network import extensions_client
+
+from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import services
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REQUIREMENTS = os.path.join(HERE, 'requirements.txt')
+STATE_FILE = 'cloud.json'
+
+CATALOG = (
+    # (service name, type, endpoint path)
+    ('nova', 'compute', '/v2.1'),
+    ('neutron', 'network', ''),
+    ('placement', 'placement', ''),
+    ('glance', 'image', ''),
+)
+
+
+def default_venv():
+    """One services virtualenv per requirements file, reused across runs."""
+    with open(REQUIREMENTS, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    cache = os.environ.get('XDG_CACHE_HOME',
+                           os.path.expanduser('~/.cache'))
+    return os.path.join(cache, 'trunk-cleanup-tempest',
+                        'services-' + digest)
+
+
+def ensure_venv(venv, log=sys.stderr):
+    """Create the services' virtualenv from the pinned requirements.
+
+    A virtualenv that finished installing (marked by a stamp file) is
+    reused as it is.
+    """
+    stamp = os.path.join(venv, '.installed')
+    if os.path.exists(stamp):
+        return False
+    os.makedirs(os.path.dirname(venv), exist_ok=True)
+    log_file = venv.rstrip('/') + '-install.log'
+    commands = [[sys.executable, '-m', 'venv', '--clear', venv],
+                [os.path.join(venv, 'bin', 'pip'), 'install', '--quiet',
+                 '--disable-pip-version-check', '-r', REQUIREMENTS]]
+    log.write('installing the services into %s (log: %s)\n'
+              % (venv, log_file))
+    for command in commands:
+        process.run('services virtualenv', command, log_file)
+    open(stamp, 'w').close()
+    return True
+
+
+class LocalCloud:
+    """One local cloud, all of it under ``state_dir``."""
+
+    def __init__(self, state_dir, venv=None, out=sys.stdout):
+        self.state_dir = os.path.abspath(state_dir)
+        self.venv = venv or default_venv()
+        self.out = out
+        self._state = None
+
+    # -- state ---------------------------------------------------------
+
+    @property
+    def state_file(self):
+        return os.path.join(self.state_dir, STATE_FILE)
+
+    @property
+    def state(self):
+        if self._state is None:
+            try:
+                with open(self.state_file) as f:
+                    self._state = json.load(f)
+            except FileNotFoundError:
+                self._state = {}
+        return self._state
+
+    def save(self):
+        with open(self.state_file, 'w') as f:
+            json.dump(self.state, f, indent=2, sort_keys=True)
+
+    def layout(self):
+        return services.Layout(self.state_dir, self.venv,
+                               password=self.state.get('password',
+                                                       'secret'))
+
+    def services(self, layout):
+        return [services.MariaDB(layout), services.RabbitMQ(layout),
+                services.Keystone(layout), services.Placement(layout),
+                services.Glance(layout), services.Neutron(layout),
+                services.Nova(layout)]
+
+    # -- up ------------------------------------------------------------
+
+    def up(self):
+        """Start every service from nothing; returns the timings."""
+        started = time.monotonic()
+        ensure_venv(self.venv, log=self.out)
+        if self.running():
+            raise process.CloudError(
+                'local cloud', 'up', detail='already running under %s; '
+                'run "down" first' % self.state_dir)
+        os.makedirs(self.state_dir, exist_ok=True)
+        services.clean_state(services.Layout(self.state_dir, self.venv))
+        self._state = {'password': secrets.token_hex(12),
+                       'state_dir': self.state_dir, 'venv': self.venv}
+        layout = self.layout()
+        self.state['ports'] = layout.ports
+        self.save()
+        steps = [(s.name, s.up, s.log) for s in self.services(layout)]
+        steps.insert(3, ('identity', lambda: self._register_identity(layout),
+                         layout.processes.log('keystone')))
+        steps.append(('resources',
+                      lambda: self._create_image_and_flavor(layout),
+                      layout.processes.log('nova')))
+        timings = []
+        try:
+            for name, step, log in steps:
+                t0 = time.monotonic()
+                try:
+                    step()
+                except process.CloudError:
+                    raise
+                except Exception as exc:
+                    raise process.CloudError(name, 'up', log, '%s: %s' % (
+                        type(exc).__name__, exc))
+                timings.append((name, time.monotonic() - t0))
+                self.out.write('  %-10s up in %5.1fs\n' % timings[-1])
+                self.out.flush()
+        except BaseException:
+            self.down(quiet=True)
+            raise
+        self.state['timings'] = timings
+        self.state['up_seconds'] = time.monotonic() - started
+        self.save()
+        return timings
+
+    def admin_provider(self, layout, user='admin', project='admin'):
+        creds = auth.KeystoneV3Credentials(
+            username=user, password=layout.password, project_name=project,
+            user_domain_name='Default', project_domain_name='Default')
+        return auth.KeystoneV3AuthProvider(creds, layout.auth_url)
+
+    def _client(self, cls, service, layout):
+        return cls(self.admin_provider(layout), service, services.REGION,
+                   endpoint_type='publicURL')
+
+    def _register_identity(self, layout):
+        """Projects, users, roles and the catalog, as devstack makes them."""
+        roles = self._client(roles_client.RolesClient, 'identity', layout)
+        projects = self._client(projects_client.ProjectsClient, 'identity',
+                                layout)
+        users = self._client(users_client.UsersClient, 'identity', layout)
+        role_ids = {r['name']: r['id'] for r in roles.list_roles()['roles']}
+        if 'service' not in role_ids:
+            role_ids['service'] = roles.create_role(
+                name='service')['role']['id']
+        project_ids = {}
+        for name in ('service', 'demo'):
+            project_ids[name] = projects.create_project(
+                name=name, domain_id='default')['project']['id']
+
+        def user(name, project, role_names):
+            uid = users.create_user(
+                name=name, password=layout.password, domain_id='default',
+                default_project_id=project_ids[project])['user']['id']
+            for role in role_names:
+                roles.create_user_role_on_project(project_ids[project], uid,
+                                                  role_ids[role])
+        for name in services.SERVICE_USERS:
+            user(name, 'service', ('admin', 'service'))
+        user('demo', 'demo', ('member',))
+
+        catalog = self._client(services_client.ServicesClient, 'identity',
+                               layout)
+        endpoints = self._client(endpoints_client.EndPointsClient,
+                                 'identity', layout)
+        for name, kind, path in CATALOG:
+            sid = catalog.create_service(name=name,
+                                         type=kind)['service']['id']
+            for interface in ('public', 'internal', 'admin'):
+                endpoints.create_endpoint(
+                    service_id=sid, interface=interface,
+                    url=layout.url(name, path), region=services.REGION)
+
+    def _create_image_and_flavor(self, layout):
+        images = self._client(images_client.ImagesClient, 'image', layout)
+        image = images.create_image(
+            name='localcloud-tiny', disk_format='raw',
+            container_format='bare', visibility='public')
+        # The fake virt driver never reads it; a few bytes make it active.
+        images.store_image_file(image['id'], io.BytesIO(b'\0' * 1024))
+        flavors = self._client(flavors_client.FlavorsClient, 'compute',
+                               layout)
+        flavor = flavors.create_flavor(name='localcloud.nano', ram=64,
+                                       vcpus=1, disk=1, id='42')['flavor']
+        exts = self._client(extensions_client.ExtensionsClient, 'network',
+                            layout)
+        aliases = sorted(e['alias'] for e in
+                         exts.list_extensions()['extensions'])
+        self.state.update(image_id=image['id'], flavor_id=flavor['id'],
+                          network_extensions=aliases)
+        self.save()
+
+    # -- down and status -----------------------------------------------
+
+    def process_names(self):
+        layout = self.layout()
+        names = [n for s in self.services(layout) for n in s.process_names]
+        # Stop the other way round: the APIs before their database.
+        return list(reversed(names))
+
+    def running(self):
+        procs = self.layout().processes
+        return [n for n in procs.names() if procs.alive(n)]
+
+    def down(self, quiet=False):
+        """Stop exactly the processes ``up`` started, by PID file."""
+        if not os.path.isdir(self.state_dir):
+            return []
+        procs = self.layout().processes
+        stopped = []
+        order = self.process_names()
+        leftovers = [n for n in procs.names() if n not in order]
+        for name in order + leftovers:
+            if procs.pid(name) is not None and procs.stop(name):
+                stopped.append(name)
+                if not quiet:
+                    self.out.write('  stopped %s\n' % name)
+        return stopped
+
+    def status(self):
+        """(name, pid, alive) of every process, and the endpoints."""
+        procs = self.layout().processes
+        rows = [(n, procs.pid(n), procs.alive(n)) for n in procs.names()]
+        return rows
+
+    def endpoints(self):
+        layout = self.layout()
+        return [(name, layout.url(name, path)) for name, _, path in
+                [('keystone', 'identity', '/v3')] + list(CATALOG)]
+
+    # -- clients' configuration ----------------------------------------
+
+    def tempest_conf(self, path, expected_after_server_delete='left'):
+        """Write a tempest.conf for this cloud (admin for dynamic creds)."""
+        layout = self.layout()
+        st = self.state
+        values = {
+            'DEFAULT': {'log_file': 'tempest.log'},
+            'auth': {'admin_username': 'admin',
+                     'admin_password': layout.password,
+                     'admin_project_name': 'admin',
+                     'admin_domain_name': 'Default',
+                     'use_dynamic_credentials': True,
+                     'create_isolated_networks': False},
+            'identity': {'uri_v3': layout.auth_url, 'auth_version': 'v3',
+                         'region': services.REGION},
+            'identity-feature-enabled': {'api_v2': False},
+            'compute': {'image_ref': st['image_id'],
+                        'image_ref_alt': st['image_id'],
+                        'flavor_ref': st['flavor_id'],
+                        'flavor_ref_alt': st['flavor_id'],
+                        'build_timeout': 60},
+            'compute-feature-enabled': {'console_output': False,
+                                        'attach_encrypted_volume': False},
+            'network': {'project_networks_reachable': False,
+                        'build_timeout': 60},
+            'network-feature-enabled': {
+                'api_extensions': ','.join(st['network_extensions'])},
+            'image': {'build_timeout': 60},
+            'validation': {'run_validation': False},
+            'service_available': {'nova': True, 'neutron': True,
+                                  'glance': True, 'cinder': False,
+                                  'swift': False, 'horizon': False},
+            'trunk_cleanup': {
+                'expected_after_server_delete': expected_after_server_delete,
+                'cleanup_timeout': 60, 'cleanup_interval': 0.5},
+        }
+        services.write_ini(path, values)
+        return path
+
+    def openrc(self, user='demo'):
+        """Shell variables for the operator command, as ``user``."""
+        layout = self.layout()
+        project = 'admin' if user == 'admin' else 'demo'
+        return ''.join('export %s=%s\n' % kv for kv in (
+            ('OS_AUTH_URL', layout.auth_url), ('OS_USERNAME', user),
+            ('OS_PASSWORD', layout.password), ('OS_PROJECT_NAME', project),
+            ('OS_USER_DOMAIN_NAME', 'Default'),
+            ('OS_PROJECT_DOMAIN_NAME', 'Default'),
+            ('OS_REGION_NAME', services.REGION)))
+
+
+def run_tempest(cloud, workspace, regex, concurrency, extra=(),
+                expected='left', out=sys.stdout):
+    """``tempest init`` a workspace for the cloud and ``tempest run`` in it.
+
+    :returns: tempest's exit code
+    """
+    if not os.path.exists(os.path.join(workspace, '.stestr.conf')):
+        subprocess.run([_tempest(), 'init', workspace], check=True,
+                       stdout=subprocess.DEVNULL)
+    cloud.tempest_conf(os.path.join(workspace, 'etc', 'tempest.conf'),
+                       expected_after_server_delete=expected)
+    command = [_tempest(), 'run', '--regex', regex, '--concurrency',
+               str(concurrency)] + list(extra)
+    out.write('$ %s\n' % ' '.join(command))
+    out.flush()
+    return subprocess.call(command, cwd=workspace)
+
+
+def _tempest():
+    return os.path.join(os.path.dirname(sys.executable), 'tempest')
+
+
+def read_ini(path):
+    parser = configparser.RawConfigParser()
+    parser.read(path)
+    return parser

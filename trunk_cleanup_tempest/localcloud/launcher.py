@@ -1,0 +1,43 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Serve one OpenStack API's WSGI application with waitress.
+
+Runs inside the services' virtualenv, so it imports nothing from this
+project. None of these releases ships a server script for its API: each
+exposes ``application`` in a ``<service>.wsgi`` module and reads its
+configuration from ``OS_<SERVICE>_CONFIG_DIR`` / ``_FILES``. The modules
+also parse ``sys.argv`` with oslo.config, so the server's own arguments
+are taken off it before the import.
+
+Usage: python launcher.py MODULE HOST PORT [THREADS]
+"""
+
+import importlib
+import sys
+
+import waitress
+
+
+def main():
+    module, host, port = sys.argv[1:4]
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+    sys.argv = [module.split('.')[0] + '-api']
+    application = importlib.import_module(module).application
+    waitress.serve(application, host=host, port=int(port), threads=threads,
+                   ident=module, connection_limit=200, channel_timeout=300)
+
+
+if __name__ == '__main__':
+    main()
