@@ -89,6 +89,18 @@ class TestCleanup(base.TestCase):
         # Only the per-port deletes grow with the number of subports.
         self.assertEqual(counts[2] + 14, counts[16])
 
+    def test_report_counts_the_calls_it_made(self):
+        fp = self.stand_up(subports=3)
+        self.cloud.delete_server(self.server)
+        self.cloud.requests.clear()
+        report = self.run_cleanup(fp)
+        self.assertEqual({'delete_port': 4, 'delete_subports_from_trunk': 1,
+                          'delete_trunk': 1, 'list_ports': 4,
+                          'list_trunks': 2, 'show_server': 2},
+                         report.calls)
+        self.assertEqual(len(self.cloud.requests),
+                         sum(report.calls.values()))
+
     def test_live_server_is_refused_and_untouched(self):
         fp = self.stand_up()
         report = self.run_cleanup(fp)

@@ -273,6 +273,33 @@ class Executor:
         return actions
 
 
+class _Counted:
+    """A client whose method calls are counted (by method name)."""
+
+    def __init__(self, client, counts):
+        self._client = client
+        self._counts = counts
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self._counts[name] = self._counts.get(name, 0) + 1
+            return attr(*args, **kwargs)
+        return counted
+
+
+class CountingClients:
+    """The three clients the library uses, counting every API call."""
+
+    def __init__(self, clients):
+        self.calls = {}
+        for name in ('trunks_client', 'ports_client', 'servers_client'):
+            setattr(self, name, _Counted(getattr(clients, name), self.calls))
+
+
 def _kind(step):
     if step.action in (planner.ENABLE_TRUNK, planner.DELETE_TRUNK):
         return leftovers.TRUNK
@@ -317,6 +344,7 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     :param interval: seconds between two polls or tries.
     :returns: :class:`~.report.Report`
     """
+    clients = CountingClients(clients)
     executor = Executor(clients, timeout=timeout, interval=interval)
     found = leftovers.inspect(clients, footprint)
     the_plan = planner.plan(found, keep_ports=keep_ports,
@@ -326,4 +354,5 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
         found = leftovers.inspect(clients, footprint)
     left, kept = _left(found, actions, keep_ports)
     return report.Report(footprint=footprint, dry_run=dry_run,
-                         actions=actions, left=left, kept=kept)
+                         actions=actions, left=left, kept=kept,
+                         calls=dict(sorted(clients.calls.items())))

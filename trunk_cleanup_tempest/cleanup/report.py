@@ -53,7 +53,8 @@ class Report:
 
     ``left`` lists the footprint's resources that still exist when the run
     ends, each with the reason it is still there; ``kept`` the ports that
-    stay because the caller asked to keep them.
+    stay because the caller asked to keep them; ``calls`` how many API
+    calls the run made, by client method, so its cost can be checked.
     """
 
     footprint: object
@@ -61,6 +62,7 @@ class Report:
     actions: list
     left: list
     kept: list = dataclasses.field(default_factory=list)
+    calls: dict = dataclasses.field(default_factory=dict)
 
     @property
     def clean(self):
@@ -96,6 +98,7 @@ class Report:
             'actions': [a.to_dict() for a in self.actions],
             'left': self.left,
             'kept': self.kept,
+            'calls': self.calls,
         }
 
     def to_json(self):

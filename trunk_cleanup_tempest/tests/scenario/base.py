@@ -64,11 +64,19 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
                                    segmentation_type=None):
         """A user-made parent port and ``count`` subports on a trunk.
 
+        The subports are on a network of their own with no subnet, as VLAN
+        subports carry other networks than the parent's, so many of them
+        need no addresses from the parent's small subnet.
+
         :returns: (trunk, parent port, [subport ports])
         """
         seg_type = segmentation_type or self.opts.segmentation_type
         parent = self.create_port(network['id'])
-        subports = [self.create_port(network['id']) for _ in range(count)]
+        subports = []
+        if count:
+            sub_net = self.create_network()
+            subports = [self.create_port(sub_net['id'])
+                        for _ in range(count)]
         sub_ports = [self.subport_body(port, seg_type, 100 + i)
                      for i, port in enumerate(subports)]
         trunk = self.trunks_client.create_trunk(
@@ -98,9 +106,28 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         test_utils.call_and_ignore_notfound_exc(
             self.trunks_client.delete_trunk, trunk_id)
 
-    def boot_on_port(self, port, wait_until='ACTIVE'):
+    def boot_on_port(self, port, wait_until='ACTIVE', **kwargs):
         return self.create_server(networks=[{'port': port['id']}],
-                                  wait_until=wait_until)
+                                  wait_until=wait_until, **kwargs)
+
+    def stand_up(self, count=None, segmentation_type=None):
+        """A server on a user's trunk, recorded.
+
+        :returns: (footprint, project counts before the ports were made)
+        """
+        network = self.create_network_with_subnet()
+        counts = self.project_counts()
+        trunk, parent, subports = self.create_trunk_with_subports(
+            network, self.opts.subport_count if count is None else count,
+            segmentation_type)
+        server = self.boot_on_port(parent)
+        footprint = cleanup.record_server(self.os_primary, server['id'],
+                                          parent_created_by='user')
+        self.assertEqual([trunk['id']], footprint.trunk_ids)
+        self.assertEqual(sorted(p['id'] for p in subports),
+                         sorted(s.port_id for s in
+                                footprint.trunks[0].subports))
+        return footprint, counts
 
     def delete_server_and_wait(self, server_id):
         self.servers_client.delete_server(server_id)
@@ -160,19 +187,19 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         self.assertEqual([], cleanup.plan(left).refusals)
         return left
 
+    def run_cleanup(self, footprint, **kwargs):
+        return cleanup.cleanup(self.os_primary, footprint,
+                               timeout=self.opts.cleanup_timeout,
+                               interval=self.opts.cleanup_interval,
+                               **kwargs)
+
     def clean_and_assert_nothing_left(self, footprint, counts_before):
-        report = cleanup.cleanup(
-            self.os_primary, footprint,
-            timeout=self.opts.cleanup_timeout,
-            interval=self.opts.cleanup_interval)
+        report = self.run_cleanup(footprint)
         LOG.info('cleanup of server %s:\n%s', footprint.server_id, report)
         self.assertTrue(report.clean, str(report))
         left = cleanup.inspect(self.os_primary, footprint)
         self.assertEqual([], left.present)
         self.assertEqual(counts_before, self.project_counts())
         # A second run has nothing to do.
-        again = cleanup.cleanup(self.os_primary, footprint,
-                                timeout=self.opts.cleanup_timeout,
-                                interval=self.opts.cleanup_interval)
-        self.assertEqual([], again.actions)
+        self.assertEqual([], self.run_cleanup(footprint).actions)
         return report

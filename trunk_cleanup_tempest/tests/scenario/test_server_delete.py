@@ -12,8 +12,18 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+"""Servers on trunks are deleted; what is left is asserted, then cleaned.
+
+Each class runs in a project of its own (tempest's dynamic credentials), so
+the project's port and trunk counts are the test's alone.
+"""
+
 from tempest.common import utils
+from tempest.common import waiters
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
 from tempest.lib import decorators
+from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.tests.scenario import base
@@ -25,20 +35,238 @@ class ServerDeleteTrunkCleanupTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('4d9b7a0e-2f5c-4a57-9a43-58e0c1c43b10')
     @utils.services('compute', 'network')
     def test_delete_server_on_trunk_with_subports(self):
+        footprint, counts = self.stand_up()
+        self.delete_server_and_wait(footprint.server_id)
+        self.assert_promised_state(footprint)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+
+class SubportsAddedAfterBootTest(base.TrunkCleanupScenarioTest):
+
+    @decorators.idempotent_id('8a0f5c53-6a55-4b43-9a3f-3c2f7a40d2a1')
+    @utils.services('compute', 'network')
+    def test_delete_server_after_subports_added_to_running_trunk(self):
         network = self.create_network_with_subnet()
-        counts_before = self.project_counts()
-        trunk, parent, subports = self.create_trunk_with_subports(
-            network, self.opts.subport_count)
+        counts = self.project_counts()
+        trunk, parent, _ = self.create_trunk_with_subports(network, 0)
         server = self.boot_on_port(parent)
+        added = [self.create_port(network['id'])
+                 for _ in range(self.opts.subport_count)]
+        self.trunks_client.add_subports_to_trunk(trunk['id'], [
+            self.subport_body(port, self.opts.segmentation_type, 200 + i)
+            for i, port in enumerate(added)])
 
         footprint = cleanup.record_server(self.os_primary, server['id'],
                                           parent_created_by='user')
-        self.assertEqual([trunk['id']], footprint.trunk_ids)
-        record = footprint.trunks[0]
-        self.assertEqual(parent['id'], record.parent_port_id)
-        self.assertEqual(sorted(p['id'] for p in subports),
-                         sorted(s.port_id for s in record.subports))
-
+        self.assertEqual(sorted(p['id'] for p in added),
+                         sorted(s.port_id for s in
+                                footprint.trunks[0].subports))
         self.delete_server_and_wait(server['id'])
         self.assert_promised_state(footprint)
-        self.clean_and_assert_nothing_left(footprint, counts_before)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+
+class InheritSegmentationTest(base.TrunkCleanupScenarioTest):
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not utils.is_extension_enabled('trunk-details', 'network'):
+            raise cls.skipException(
+                'The Neutron "trunk-details" extension is not enabled: the '
+                'inherit segmentation test needs it')
+
+    @decorators.idempotent_id('c2e4b1a7-0c1f-4b7e-8f63-1f9d0b6f9e52')
+    @utils.services('compute', 'network')
+    def test_delete_server_on_trunk_with_inherit_subports(self):
+        network = self.create_network_with_subnet()
+        counts = self.project_counts()
+        try:
+            trunk, parent, _ = self.create_trunk_with_subports(
+                network, self.opts.subport_count, 'inherit')
+        except lib_exc.BadRequest as exc:
+            # Neutron knows only the types its trunk drivers register; the
+            # in-tree ML2/OVS and ML2/OVN drivers register "vlan" alone.
+            raise self.skipException(
+                'This cloud does not support the "inherit" segmentation '
+                'type: %s' % cleanup.executor.error_text(exc))
+        server = self.boot_on_port(parent)
+        footprint = cleanup.record_server(self.os_primary, server['id'],
+                                          parent_created_by='user')
+        self.assertEqual({'inherit'}, {s.segmentation_type for s in
+                                       footprint.trunks[0].subports})
+        self.delete_server_and_wait(server['id'])
+        self.assert_promised_state(footprint)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+
+class UnfinishedServerTest(base.TrunkCleanupScenarioTest):
+    """Servers that never became ACTIVE still leave nothing uncleanable."""
+
+    @decorators.idempotent_id('5b7c3d2e-94f1-4c0a-b8a5-7e6d4f3c2b19')
+    @utils.services('compute', 'network')
+    def test_delete_server_in_error_on_trunk(self):
+        # A root disk no host can hold (and no quota counts): the scheduler
+        # finds no valid host and the server goes to ERROR.
+        flavor = self.os_admin.flavors_client.create_flavor(
+            name=data_utils.rand_name('trunk-cleanup-too-big'),
+            ram=64, vcpus=1, disk=10 ** 8)['flavor']
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.os_admin.flavors_client.delete_flavor,
+                        flavor['id'])
+        network = self.create_network_with_subnet()
+        counts = self.project_counts()
+        trunk, parent, _ = self.create_trunk_with_subports(
+            network, self.opts.subport_count)
+        server = self.boot_on_port(parent, wait_until=None,
+                                   flavor=flavor['id'])
+        waiters.wait_for_server_status(self.servers_client, server['id'],
+                                       'ERROR', raise_on_error=False)
+        footprint = cleanup.record_trunk(self.os_primary, trunk['id'],
+                                         parent_created_by='user')
+        footprint = cleanup.Footprint(project_id=footprint.project_id,
+                                      trunks=footprint.trunks,
+                                      server_id=server['id'])
+        self.delete_server_and_wait(server['id'])
+        self.assert_promised_state(footprint)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+    @decorators.idempotent_id('e1a0d9c8-3b47-4f5e-a2d6-9c8b7a6f5e43')
+    @utils.services('compute', 'network')
+    def test_delete_server_before_it_is_active(self):
+        network = self.create_network_with_subnet()
+        counts = self.project_counts()
+        trunk, parent, _ = self.create_trunk_with_subports(
+            network, self.opts.subport_count)
+        server = self.boot_on_port(parent, wait_until=None)
+        footprint = cleanup.Footprint(
+            project_id=trunk['project_id'], server_id=server['id'],
+            trunks=cleanup.record_trunk(self.os_primary, trunk['id'],
+                                        'user').trunks)
+        self.delete_server_and_wait(server['id'])
+        self.assert_promised_state(footprint)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+
+class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
+    """Nova deletes the ports it created and only unbinds a user's port."""
+
+    @decorators.idempotent_id('0f3e9a8b-7c6d-4e5f-9a1b-2c3d4e5f6a7b')
+    @utils.services('compute', 'network')
+    def test_user_created_parent_port_is_kept_and_unbound(self):
+        footprint, counts = self.stand_up()
+        self.assertEqual('user', footprint.trunks[0].parent_created_by)
+        self.delete_server_and_wait(footprint.server_id)
+        left = self.assert_promised_state(footprint, user_parent=True)
+        self.assertTrue(left.ports[footprint.trunks[0].parent_port_id]
+                        .present, 'Nova deleted a port it did not create')
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+    @decorators.idempotent_id('9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a')
+    @utils.services('compute', 'network')
+    def test_compute_created_parent_port(self):
+        network = self.create_network_with_subnet()
+        counts = self.project_counts()
+        server = self.create_server(networks=[{'uuid': network['id']}])
+        port = self.ports_client.list_ports(
+            device_id=server['id'])['ports'][0]
+        try:
+            trunk = self.trunks_client.create_trunk(
+                name=data_utils.rand_name('trunk-cleanup'),
+                port_id=port['id'])['trunk']
+        except lib_exc.Conflict as exc:
+            # ML2/OVS cannot make a trunk of a bound port (ParentPortInUse);
+            # ML2/OVN can. Only the cloud knows which it runs.
+            raise self.skipException(
+                'This cloud cannot make a trunk on the port of a running '
+                'server: %s' % cleanup.executor.error_text(exc))
+        self.addCleanup(self.delete_trunk_quietly, trunk['id'])
+        footprint = cleanup.record_server(self.os_primary, server['id'],
+                                          parent_created_by='compute')
+        self.assertEqual([trunk['id']], footprint.trunk_ids)
+        self.delete_server_and_wait(server['id'])
+        left = self.assert_promised_state(footprint, user_parent=False)
+        parent = left.ports[port['id']]
+        if parent.present:
+            # Nova meant to delete it, but the trunk pinned it
+            # (PortInUseAsTrunkParent): the cleanup must finish the job.
+            self.assertEqual('', parent.device_id)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+
+class ManySubportsTest(base.TrunkCleanupScenarioTest):
+
+    @decorators.idempotent_id('3a2b1c0d-9e8f-4a7b-b6c5-d4e3f2a1b0c9')
+    @utils.services('compute', 'network')
+    def test_cleanup_calls_grow_only_by_one_delete_per_port(self):
+        reports = {}
+        for count in (1, self.opts.many_subport_count):
+            footprint, counts = self.stand_up(count=count)
+            self.delete_server_and_wait(footprint.server_id)
+            self.assert_promised_state(footprint)
+            reports[count] = self.clean_and_assert_nothing_left(footprint,
+                                                                counts)
+        small = dict(reports[1].calls)
+        many = dict(reports[self.opts.many_subport_count].calls)
+        self.assertEqual(1 + 1, small.pop('delete_port', 0))
+        self.assertEqual(self.opts.many_subport_count + 1,
+                         many.pop('delete_port', 0))
+        self.assertEqual(small, many,
+                         'calls other than one delete per port grew with '
+                         'the number of subports')
+
+
+class SharedTrunkTest(base.TrunkCleanupScenarioTest):
+
+    @decorators.idempotent_id('7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918')
+    @utils.services('compute', 'network')
+    def test_cleanup_of_first_server_spares_the_second(self):
+        if self.opts.expected_after_server_delete == 'removed':
+            raise self.skipException(
+                'The cloud removes the trunk when the first server is '
+                'deleted, so there is no trunk left to share')
+        footprint, counts = self.stand_up()
+        record = footprint.trunks[0]
+        self.delete_server_and_wait(footprint.server_id)
+        self.assert_promised_state(footprint)
+
+        second = self.boot_on_port({'id': record.parent_port_id})
+        before = cleanup.inspect(self.os_primary, footprint).to_dict()
+        report = self.run_cleanup(footprint)
+        self.assertFalse(report.clean)
+        self.assertNotIn('done', {a.outcome for a in report.actions})
+        self.assertIn('bound to live server %s' % second['id'],
+                      report.actions[0].detail)
+        after = cleanup.inspect(self.os_primary, footprint).to_dict()
+        self.assertEqual(before, after)
+        self.assertEqual('ACTIVE', self.servers_client.show_server(
+            second['id'])['server']['status'])
+
+        self.delete_server_and_wait(second['id'])
+        second_footprint = cleanup.Footprint(
+            project_id=footprint.project_id, trunks=footprint.trunks,
+            server_id=second['id'])
+        self.assert_promised_state(second_footprint)
+        self.clean_and_assert_nothing_left(footprint, counts)
+
+
+class LiveServerRefusalTest(base.TrunkCleanupScenarioTest):
+
+    @decorators.idempotent_id('2c1b0a9f-8e7d-4c6b-a5f4-e3d2c1b0a9f8')
+    @utils.services('compute', 'network')
+    def test_cleanup_refuses_trunk_of_live_server(self):
+        footprint, _ = self.stand_up()
+        counts = self.project_counts()
+        before = cleanup.inspect(self.os_primary, footprint).to_dict()
+        report = self.run_cleanup(footprint)
+        self.assertFalse(report.clean)
+        self.assertEqual({'refused'}, {a.outcome for a in report.actions})
+        self.assertIn('server %s still exists' % footprint.server_id,
+                      report.actions[0].detail)
+        # Nothing was written: the same resources in the same state.
+        self.assertEqual(before, cleanup.inspect(self.os_primary,
+                                                 footprint).to_dict())
+        self.assertEqual(counts, self.project_counts())
+        self.assertEqual(
+            {'delete_port', 'delete_trunk', 'delete_subports_from_trunk',
+             'update_trunk'} & set(report.calls), set())
