@@ -14,20 +14,54 @@
 
 """``trunk-cleanup-localcloud``: a real OpenStack control plane on loopback.
 
-up, down, status, tempest-conf, openrc, and run (up, tempest run, down
-whatever happens).
+``up``/``down``/``status`` manage the cloud; ``tempest`` runs the plugin's
+tests against it; ``run`` is up, tempest, down; ``with -- CMD`` runs any
+command while the cloud is up (the functional tests) and brings it down
+whatever happens.
 """
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import process
 
-DEFAULT_STATE = os.path.join('.localcloud')
 DEFAULT_REGEX = r'^trunk_cleanup_tempest\.'
+# Set for the command run by "with": where the running cloud lives.
+STATE_VARIABLE = 'TRUNK_CLEANUP_LOCALCLOUD'
+
+
+def _override(text):
+    try:
+        name, value = text.split('=', 1)
+        section, key = name.rsplit('.', 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            'expected SECTION.KEY=VALUE, got %r' % text)
+    return section, key, value
+
+
+def _tempest_options(parser):
+    parser.add_argument('--workspace', default=None,
+                        help='tempest workspace (default: STATE/tempest)')
+    parser.add_argument('--regex', default=DEFAULT_REGEX)
+    parser.add_argument('--concurrency', type=int, default=2)
+    _conf_options(parser)
+    parser.add_argument('tempest_args', nargs=argparse.REMAINDER,
+                        help='more arguments for "tempest run", after --')
+
+
+def _conf_options(parser):
+    parser.add_argument('--expected-after-server-delete', default='left',
+                        choices=('left', 'removed'),
+                        help='what the tests expect of the cloud')
+    parser.add_argument('--set', dest='overrides', type=_override,
+                        action='append', default=[],
+                        metavar='SECTION.KEY=VALUE',
+                        help='set a tempest.conf option (repeatable)')
 
 
 def build_parser():
@@ -37,34 +71,38 @@ def build_parser():
                     'driver) and neutron (ML2, trunk plugin) from PyPI on '
                     'MariaDB and RabbitMQ, all on 127.0.0.1 under one '
                     'state folder.')
-    parser.add_argument('--state-dir', default=DEFAULT_STATE,
-                        help='where the cloud keeps everything '
-                             '(default: %(default)s)')
+    parser.add_argument('--state-dir',
+                        default=os.environ.get(STATE_VARIABLE,
+                                               '.localcloud'),
+                        help='where the cloud keeps everything (default: '
+                             '$%s or .localcloud)' % STATE_VARIABLE)
     parser.add_argument('--venv', default=None,
                         help='the services\' virtualenv (default: one per '
                              'requirements file under ~/.cache)')
     sub = parser.add_subparsers(dest='command', required=True)
     sub.add_parser('up', help='start the cloud from nothing')
     sub.add_parser('down', help='stop every process "up" started')
-    sub.add_parser('status', help='the processes and endpoints')
+    sub.add_parser('status', help='its processes; exit 1 if any is down')
     conf = sub.add_parser('tempest-conf', help='write a tempest.conf')
     conf.add_argument('--output', required=True)
-    conf.add_argument('--expected-after-server-delete', default='left',
-                      choices=('left', 'removed'))
+    _conf_options(conf)
     rc = sub.add_parser('openrc', help='print OS_* variables')
     rc.add_argument('--user', choices=('demo', 'admin'), default='demo')
-    run = sub.add_parser(
-        'run', help='up, tempest run in a workspace, then down whatever '
-                    'happens; exits with tempest\'s code')
-    run.add_argument('--workspace', default=None,
-                     help='tempest workspace (default: STATE/tempest)')
-    run.add_argument('--regex', default=DEFAULT_REGEX)
-    run.add_argument('--concurrency', type=int, default=2)
-    run.add_argument('--expected-after-server-delete', default='left',
-                     choices=('left', 'removed'))
-    run.add_argument('tempest_args', nargs=argparse.REMAINDER,
-                     help='more arguments for "tempest run", after --')
+    _tempest_options(sub.add_parser(
+        'tempest', help='tempest run the plugin against the running cloud'))
+    _tempest_options(sub.add_parser(
+        'run', help='up, tempest run, then down whatever happens; exits '
+                    'with tempest\'s code'))
+    with_ = sub.add_parser(
+        'with', help='up, run COMMAND (with $%s set), then down whatever '
+                     'happens; exits with COMMAND\'s code' % STATE_VARIABLE)
+    with_.add_argument('cmd', nargs=argparse.REMAINDER, metavar='COMMAND')
     return parser
+
+
+def _after_dashes(words):
+    """argparse.REMAINDER keeps the ``--`` that separates it: drop it."""
+    return words[1:] if words[:1] == ['--'] else words
 
 
 def print_up(cloud, timings, out):
@@ -74,6 +112,29 @@ def print_up(cloud, timings, out):
         out.write('%-10s %8.1f  %s\n' % (name, seconds, urls.get(name, '')))
     out.write('local cloud up in %.1fs (state: %s)\n'
               % (cloud.state['up_seconds'], cloud.state_dir))
+    out.flush()
+
+
+def tempest(cloud, args, out):
+    extra = _after_dashes(args.tempest_args)
+    workspace = args.workspace or os.path.join(cloud.state_dir, 'tempest')
+    t0 = time.monotonic()
+    code = cloud_mod.run_tempest(
+        cloud, workspace, args.regex, args.concurrency, extra,
+        expected=args.expected_after_server_delete,
+        overrides=args.overrides, out=out)
+    out.write('tempest run took %.1fs (exit code %d)\n'
+              % (time.monotonic() - t0, code))
+    return code
+
+
+def with_cloud(cloud, out, action):
+    """Up, ``action()``, and down whatever happens."""
+    try:
+        print_up(cloud, cloud.up(), out)
+        return action()
+    finally:
+        out.write('stopped %d process(es)\n' % len(cloud.down(quiet=True)))
 
 
 def main(argv=None, out=sys.stdout, err=sys.stderr):
@@ -83,8 +144,7 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
         if args.command == 'up':
             print_up(cloud, cloud.up(), out)
         elif args.command == 'down':
-            stopped = cloud.down()
-            out.write('stopped %d process(es)\n' % len(stopped))
+            out.write('stopped %d process(es)\n' % len(cloud.down()))
         elif args.command == 'status':
             rows = cloud.status()
             for name, pid, alive in rows:
@@ -92,31 +152,26 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
                 out.write('%-16s %8s  %s\n' % (name, pid, state))
             return 0 if rows and all(r[2] for r in rows) else 1
         elif args.command == 'tempest-conf':
-            cloud.tempest_conf(args.output, args.expected_after_server_delete)
+            cloud.tempest_conf(args.output, args.expected_after_server_delete,
+                               args.overrides)
         elif args.command == 'openrc':
             out.write(cloud.openrc(args.user))
+        elif args.command == 'tempest':
+            return tempest(cloud, args, out)
         elif args.command == 'run':
-            return run(cloud, args, out)
+            return with_cloud(cloud, out, lambda: tempest(cloud, args, out))
+        elif args.command == 'with':
+            command = _after_dashes(args.cmd)
+            if not command:
+                err.write('trunk-cleanup-localcloud: with: no COMMAND\n')
+                return 2
+            env = dict(os.environ, **{STATE_VARIABLE: cloud.state_dir})
+            return with_cloud(cloud, out, lambda: subprocess.call(
+                command, env=env))
     except process.CloudError as exc:
         err.write('trunk-cleanup-localcloud: %s\n' % exc)
         return 2
     return 0
-
-
-def run(cloud, args, out):
-    extra = [a for a in args.tempest_args if a != '--']
-    workspace = args.workspace or os.path.join(cloud.state_dir, 'tempest')
-    try:
-        print_up(cloud, cloud.up(), out)
-        t0 = time.monotonic()
-        code = cloud_mod.run_tempest(
-            cloud, workspace, args.regex, args.concurrency, extra,
-            expected=args.expected_after_server_delete, out=out)
-        out.write('tempest run took %.1fs (exit code %d)\n'
-                  % (time.monotonic() - t0, code))
-        return code
-    finally:
-        cloud.down()
 
 
 if __name__ == '__main__':

@@ -19,7 +19,6 @@ tempest's); this module runs in tempest's and talks to them over HTTP with
 tempest.lib's own clients.
 """
 
-import configparser
 import hashlib
 import io
 import json
@@ -264,6 +263,10 @@ class LocalCloud:
                 stopped.append(name)
                 if not quiet:
                     self.out.write('  stopped %s\n' % name)
+        for pid, command in process.strays(self.state_dir):
+            # A child that left its process group (none should): say so.
+            self.out.write('  stopping stray PID %d: %s\n' % (pid, command))
+            process.kill(pid)
         return stopped
 
     def status(self):
@@ -279,8 +282,12 @@ class LocalCloud:
 
     # -- clients' configuration ----------------------------------------
 
-    def tempest_conf(self, path, expected_after_server_delete='left'):
-        """Write a tempest.conf for this cloud (admin for dynamic creds)."""
+    def tempest_conf(self, path, expected_after_server_delete='left',
+                     overrides=()):
+        """Write a tempest.conf for this cloud (admin for dynamic creds).
+
+        :param overrides: ``(section, key, value)`` to set on top.
+        """
         layout = self.layout()
         st = self.state
         values = {
@@ -314,6 +321,8 @@ class LocalCloud:
                 'expected_after_server_delete': expected_after_server_delete,
                 'cleanup_timeout': 60, 'cleanup_interval': 0.5},
         }
+        for section, key, value in overrides:
+            values.setdefault(section, {})[key] = value
         services.write_ini(path, values)
         return path
 
@@ -330,7 +339,7 @@ class LocalCloud:
 
 
 def run_tempest(cloud, workspace, regex, concurrency, extra=(),
-                expected='left', out=sys.stdout):
+                expected='left', overrides=(), out=sys.stdout):
     """``tempest init`` a workspace for the cloud and ``tempest run`` in it.
 
     :returns: tempest's exit code
@@ -339,7 +348,8 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
         subprocess.run([_tempest(), 'init', workspace], check=True,
                        stdout=subprocess.DEVNULL)
     cloud.tempest_conf(os.path.join(workspace, 'etc', 'tempest.conf'),
-                       expected_after_server_delete=expected)
+                       expected_after_server_delete=expected,
+                       overrides=overrides)
     command = [_tempest(), 'run', '--regex', regex, '--concurrency',
                str(concurrency)] + list(extra)
     out.write('$ %s\n' % ' '.join(command))
@@ -349,9 +359,3 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
 
 def _tempest():
     return os.path.join(os.path.dirname(sys.executable), 'tempest')
-
-
-def read_ini(path):
-    parser = configparser.RawConfigParser()
-    parser.read(path)
-    return parser

@@ -29,6 +29,10 @@ import urllib.error
 import urllib.request
 
 
+# Set in the environment of every process a local cloud starts.
+OWNER_VARIABLE = 'TRUNK_CLEANUP_LOCALCLOUD_OWNER'
+
+
 class CloudError(Exception):
     """A step of the local cloud failed; says which, how, and the log."""
 
@@ -56,28 +60,41 @@ def log_tail(path, lines=25):
     return '\n'.join(text.splitlines()[-lines:])
 
 
-def run(service, command, log, env=None, timeout=600):
-    """Run a one-shot command (db sync, bootstrap...), output to ``log``."""
+def run(service, command, log, env=None, timeout=600, owner=None):
+    """Run a one-shot command (db sync, bootstrap...), output to ``log``.
+
+    :returns: what the command printed.
+    """
+    if owner:
+        env = dict(os.environ if env is None else env)
+        env[OWNER_VARIABLE] = owner
+    try:
+        proc = subprocess.run(command, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, env=env,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+        output = proc.stdout
+    except subprocess.TimeoutExpired as exc:
+        proc, output = None, exc.output or b''
+    except OSError as exc:
+        raise CloudError(service, command, detail=str(exc))
     with open(log, 'ab') as out:
-        out.write(('\n$ %s\n' % ' '.join(command)).encode())
-        out.flush()
-        try:
-            proc = subprocess.run(command, stdout=out,
-                                  stderr=subprocess.STDOUT, env=env,
-                                  timeout=timeout, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise CloudError(service, command, log, str(exc))
+        out.write(('\n$ %s\n' % ' '.join(command)).encode() + output)
+    if proc is None:
+        raise CloudError(service, command, log,
+                         'still running after %ss' % timeout)
     if proc.returncode != 0:
         raise CloudError(service, command, log,
                          'exit code %d' % proc.returncode)
+    return output.decode('utf-8', 'replace')
 
 
 class Processes:
     """The long-running processes of one state folder, by PID file."""
 
-    def __init__(self, run_dir, log_dir):
+    def __init__(self, run_dir, log_dir, owner):
         self.run_dir = run_dir
         self.log_dir = log_dir
+        self.owner = owner
         os.makedirs(run_dir, exist_ok=True)
         os.makedirs(log_dir, exist_ok=True)
 
@@ -92,6 +109,8 @@ class Processes:
         if self.alive(name):
             raise CloudError(name, command, self.log(name),
                              'already running as PID %d' % self.pid(name))
+        env = dict(os.environ if env is None else env)
+        env[OWNER_VARIABLE] = self.owner
         with open(self.log(name), 'ab') as out:
             out.write(('\n$ %s\n' % ' '.join(command)).encode())
             out.flush()
@@ -179,6 +198,37 @@ def _reap(pid):
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
+        pass
+
+
+def strays(owner):
+    """Processes (and their children) started for the cloud of ``owner``.
+
+    Every process the cloud starts carries ``OWNER_VARIABLE=owner`` in its
+    environment, and its children inherit it, so after ``down`` this must
+    be empty.
+    """
+    tag = ('%s=%s' % (OWNER_VARIABLE, owner)).encode() + b'\0'
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/environ' % entry, 'rb') as f:
+                if tag not in f.read() + b'\0':
+                    continue
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                cmdline = f.read().replace(b'\0', b' ')
+        except OSError:
+            continue
+        found.append((int(entry), cmdline.decode('utf-8', 'replace').strip()))
+    return found
+
+
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
         pass
 
 

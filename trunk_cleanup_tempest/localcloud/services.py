@@ -75,7 +75,7 @@ class Layout:
         self.password = password
         self.compute_host = compute_host
         self.processes = process.Processes(self.path('run'),
-                                           self.path('log'))
+                                           self.path('log'), self.state)
 
     def path(self, *parts):
         return os.path.join(self.state, *parts)
@@ -138,7 +138,8 @@ class Service:
         return self.procs.log(self.name)
 
     def run(self, *command, env=None):
-        process.run(self.name, list(command), self.log, env=env)
+        return process.run(self.name, list(command), self.log, env=env,
+                           owner=self.layout.state)
 
     def start_process(self, name, command, env=None):
         self.procs.start(name, command, env=env)
@@ -459,28 +460,17 @@ class Nova(Service):
 
     def discover_compute_host(self, manage):
         """Map the compute host into cell1 once it has registered."""
-        lay = self.layout
-        mapped = os.path.join(lay.path('run'), 'host-mapped')
+        host = self.layout.compute_host
 
-        def discovered():
+        def mapped():
             for name in ('nova-conductor', 'nova-scheduler',
                          'nova-compute'):
-                self.procs.check(name, [lay.bin(name)])
-            out = lay.path('log', 'nova-discover.out')
-            with open(out, 'w') as f:
-                import subprocess
-                subprocess.run(manage + ['cell_v2', 'discover_hosts',
-                                         '--verbose'], stdout=f,
-                               stderr=subprocess.STDOUT, check=False)
-            with open(out) as f:
-                text = f.read()
-            if lay.compute_host in text or os.path.exists(mapped):
-                open(mapped, 'w').close()
-                return True
-            return False
+                self.procs.check(name, [self.layout.bin(name)])
+            self.run(*manage, 'cell_v2', 'discover_hosts', '--verbose')
+            return host in self.run(*manage, 'cell_v2', 'list_hosts')
+
         process.wait_until(self.name, manage + ['cell_v2', 'discover_hosts'],
-                           self.procs.log('nova-compute'), discovered, 90,
-                           interval=1)
+                           self.log, mapped, 90, interval=1)
 
 
 def clean_state(layout):

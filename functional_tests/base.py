@@ -1,0 +1,160 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Functional tests: the library and the plugin against the local cloud.
+
+The cloud is started once per test run, by ``trunk-cleanup-localcloud
+with -- stestr ...`` (``tox -e functional``), which names its state folder
+in ``$TRUNK_CLEANUP_LOCALCLOUD``.
+"""
+
+import os
+import re
+
+from oslotest import base
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib import exceptions as lib_exc
+from tempest.lib.services.network import networks_client
+from tempest.lib.services.network import subnets_client
+
+from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
+from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
+from trunk_cleanup_tempest.services import clients as clients_mod
+
+
+def environ(cloud, user):
+    """The OS_* variables of ``user`` on the running cloud."""
+    return dict(re.findall(r'export (\w+)=(\S*)', cloud.openrc(user)))
+
+
+class Clients(clients_mod.CloudClients):
+    """The library's three clients plus what the tests use to set up."""
+
+    def __init__(self, env):
+        base_clients = clients_mod.from_environ(env)
+        self.__dict__.update(base_clients.__dict__)
+        provider = self.ports_client.auth_provider
+        self.networks_client = networks_client.NetworksClient(
+            provider, 'network', 'RegionOne')
+        self.subnets_client = subnets_client.SubnetsClient(
+            provider, 'network', 'RegionOne')
+
+
+class FunctionalTestCase(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        state = os.environ.get(localcloud_cmd.STATE_VARIABLE)
+        if not state:
+            self.fail('$%s is not set: run the functional tests with '
+                      '"tox -e functional", which starts the local cloud'
+                      % localcloud_cmd.STATE_VARIABLE)
+        self.cloud = cloud_mod.LocalCloud(state)
+        self.demo_env = environ(self.cloud, 'demo')
+        self.admin_env = environ(self.cloud, 'admin')
+        self.demo = Clients(self.demo_env)
+        self.admin = Clients(self.admin_env)
+
+    # -- making a server on a trunk -----------------------------------
+
+    def network(self, clients=None, subnet=True):
+        clients = clients or self.demo
+        net = clients.networks_client.create_network(
+            name=data_utils.rand_name('functional'))['network']
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        clients.networks_client.delete_network, net['id'])
+        if subnet:
+            # Each project has its own address space (overlapping IPs).
+            sub = clients.subnets_client.create_subnet(
+                network_id=net['id'], ip_version=4,
+                cidr='10.0.0.0/24')['subnet']
+            self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                            clients.subnets_client.delete_subnet, sub['id'])
+        return net
+
+    def port(self, network_id, clients=None):
+        clients = clients or self.demo
+        port = clients.ports_client.create_port(
+            network_id=network_id,
+            name=data_utils.rand_name('functional'))['port']
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        clients.ports_client.delete_port, port['id'])
+        return port
+
+    def trunk(self, subports=2, clients=None):
+        """A user's parent port and subports on a trunk, with teardown."""
+        clients = clients or self.demo
+        parent = self.port(self.network(clients)['id'], clients)
+        sub_net = self.network(clients, subnet=False)
+        subs = [self.port(sub_net['id'], clients) for _ in range(subports)]
+        trunk = clients.trunks_client.create_trunk(
+            name=data_utils.rand_name('functional'), port_id=parent['id'],
+            sub_ports=[{'port_id': p['id'], 'segmentation_type': 'vlan',
+                        'segmentation_id': 100 + i}
+                       for i, p in enumerate(subs)])['trunk']
+        self.addCleanup(self.delete_trunk, clients, trunk['id'])
+        return trunk, parent, subs
+
+    def delete_trunk(self, clients, trunk_id):
+        try:
+            subs = clients.trunks_client.list_subports_of_trunk(
+                trunk_id)['sub_ports']
+            if subs:
+                clients.trunks_client.delete_subports_from_trunk(
+                    trunk_id, [{'port_id': s['port_id']} for s in subs])
+            clients.trunks_client.delete_trunk(trunk_id)
+        except lib_exc.NotFound:
+            pass
+
+    def boot(self, port_id, clients=None):
+        clients = clients or self.demo
+        server = clients.servers_client.create_server(
+            name=data_utils.rand_name('functional'),
+            imageRef=self.cloud.state['image_id'],
+            flavorRef=self.cloud.state['flavor_id'],
+            networks=[{'port': port_id}])['server']
+        self.addCleanup(self.delete_server, clients, server['id'])
+        self.wait_for(lambda: clients.servers_client.show_server(
+            server['id'])['server']['status'] == 'ACTIVE',
+            'server %s ACTIVE' % server['id'])
+        return server['id']
+
+    def delete_server(self, clients, server_id):
+        test_utils.call_and_ignore_notfound_exc(
+            clients.servers_client.delete_server, server_id)
+
+        def gone():
+            try:
+                clients.servers_client.show_server(server_id)
+            except lib_exc.NotFound:
+                return True
+            return False
+        self.wait_for(gone, 'server %s gone' % server_id)
+
+    def wait_for(self, predicate, what, timeout=60):
+        if not test_utils.call_until_true(predicate, timeout, 0.5):
+            self.fail('%s: not reached in %ss' % (what, timeout))
+
+    def snapshot(self, clients=None):
+        """The project's ports and trunks, for before/after comparisons."""
+        clients = clients or self.demo
+        ports = clients.ports_client.list_ports()['ports']
+        trunks = clients.trunks_client.list_trunks()['trunks']
+        # binding:host_id is admin-only under Neutron's default policy.
+        return ({p['id']: (p['device_id'], p['device_owner'],
+                           p.get('binding:host_id')) for p in ports},
+                {t['id']: (t['status'], sorted(s['port_id'] for s in
+                                               t['sub_ports']))
+                 for t in trunks})

@@ -1,0 +1,122 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The library and the operator command on real leftovers."""
+
+import json
+import subprocess
+import sys
+
+from tempest.lib import exceptions as lib_exc
+
+from functional_tests import base
+from trunk_cleanup_tempest import cleanup
+
+
+class TestRealLeftovers(base.FunctionalTestCase):
+
+    def test_stock_cloud_leaks_and_the_library_cleans(self):
+        trunk, parent, subs = self.trunk(subports=3)
+        server = self.boot(parent['id'])
+        footprint = cleanup.record_server(self.demo, server, 'user')
+        self.assertEqual([trunk['id']], footprint.trunk_ids)
+        self.delete_server(self.demo, server)
+
+        # The leak this project exists for: parent unbound, trunk DOWN,
+        # and Neutron still refuses to delete the parent.
+        left = cleanup.inspect(self.demo, footprint)
+        # The trunk, its parent and three subports.
+        self.assertEqual(5, len(left.present))
+        self.assertEqual('DOWN', left.trunks[trunk['id']].status)
+        self.assertEqual(('', ''), (left.ports[parent['id']].device_id,
+                                    left.ports[parent['id']].binding_host))
+        exc = self.assertRaises(lib_exc.Conflict,
+                                self.demo.ports_client.delete_port,
+                                parent['id'])
+        self.assertEqual('PortInUseAsTrunkParent', exc.resp_body['type'])
+
+        report = cleanup.cleanup(self.demo, footprint, interval=0.2)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual(1 + 1 + 3 + 1, sum(
+            n for call, n in report.calls.items()
+            if call.startswith('delete')))
+        self.assertTrue(cleanup.inspect(self.demo, footprint).clean)
+        again = cleanup.cleanup(self.demo, footprint)
+        self.assertEqual([], again.actions)
+        self.assertIn('nothing to do', again.summary)
+
+    def test_dry_run_writes_nothing(self):
+        trunk, parent, _ = self.trunk()
+        server = self.boot(parent['id'])
+        footprint = cleanup.record_server(self.demo, server)
+        self.delete_server(self.demo, server)
+        before = self.snapshot()
+        report = cleanup.cleanup(self.demo, footprint, dry_run=True)
+        self.assertEqual(before, self.snapshot())
+        self.assertEqual({'would-do'}, {a.outcome for a in report.actions})
+        self.assertEqual(4, len(report.left))
+
+    def test_live_server_and_other_project_are_untouched(self):
+        _, parent, _ = self.trunk()
+        server = self.boot(parent['id'])
+        footprint = cleanup.record_server(self.demo, server)
+        # The admin's own trunk, in another project, on the same cloud.
+        admin_trunk, _, _ = self.trunk(clients=self.admin)
+        before = self.snapshot(), self.snapshot(self.admin)
+        report = cleanup.cleanup(self.demo, footprint)
+        self.assertFalse(report.clean)
+        self.assertEqual({'refused'}, {a.outcome for a in report.actions})
+        self.assertEqual(before, (self.snapshot(), self.snapshot(self.admin)))
+        self.assertIn(admin_trunk['id'], self.snapshot(self.admin)[1])
+
+
+class TestOperatorCommand(base.FunctionalTestCase):
+
+    def cli(self, *args, env):
+        proc = subprocess.run(
+            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.trunk_cleanup']
+            + list(args), env=env, capture_output=True, text=True,
+            timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def test_record_delete_cleanup(self):
+        _, parent, _ = self.trunk()
+        server = self.boot(parent['id'])
+        code, saved, err = self.cli('record', '--server', server,
+                                    env=self.demo_env)
+        self.assertEqual(0, code, err)
+        self.delete_server(self.demo, server)
+        path = self.create_tempfiles([('footprint', saved)], '.json')[0]
+        code, out, err = self.cli('cleanup', '--footprint', path,
+                                  env=self.demo_env)
+        self.assertEqual(1, code, err)
+        self.assertIn('nothing was written', out)
+        code, out, err = self.cli('cleanup', '--footprint', path, '--yes',
+                                  '-f', 'json', env=self.demo_env)
+        self.assertEqual(0, code, err)
+        self.assertTrue(json.loads(out)['clean'])
+        code, out, _ = self.cli('inspect', '--footprint', path,
+                                env=self.demo_env)
+        self.assertEqual(0, code)
+
+    def test_bad_input_and_credentials_exit_2(self):
+        env = dict(self.demo_env, OS_PASSWORD='wrong-password-x')
+        code, out, err = self.cli('inspect', '--trunk', 'x', env=env)
+        self.assertEqual(2, code)
+        self.assertIn('refused the credentials', err)
+        self.assertNotIn('wrong-password-x', out + err)
+        code, _, err = self.cli('inspect', '--trunk', 'no-such-trunk',
+                                env=self.demo_env)
+        self.assertEqual(2, code)
+        self.assertIn('trunk no-such-trunk not found', err)
