@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what the local cloud needs from Debian (MariaDB and RabbitMQ, run
+# privately by trunk-cleanup-localcloud, never as system services) and tox.
+# Safe to run again: only what is missing is installed.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+    SUDO="sudo"
+fi
+
+missing=()
+command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+if [ "${#missing[@]}" -gt 0 ]; then
+    $SUDO apt-get update -q
+    # Their system services are not wanted: the local cloud starts private
+    # instances. policy-rc.d keeps the packages from starting them.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod +x /usr/sbin/policy-rc.d
+        trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}"
+fi
+
+command -v tox >/dev/null 2>&1 || python3 -m pip install --quiet 'tox>=4'

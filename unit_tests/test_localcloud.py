@@ -1,0 +1,198 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+import configparser
+import io
+import json
+import os
+
+import fixtures
+from oslotest import base
+
+from trunk_cleanup_tempest.cmd import localcloud as cli
+from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
+from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import services
+
+
+class TestProcesses(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.owner = self.dir
+        self.procs = process.Processes(os.path.join(self.dir, 'run'),
+                                       os.path.join(self.dir, 'log'),
+                                       self.owner)
+
+    def test_stop_takes_the_whole_group_and_leaves_no_stray(self):
+        # A parent with a child of its own, like RabbitMQ's wrapper.
+        self.procs.start('svc', ['sh', '-c', 'sleep 60 & sleep 60'])
+        self.assertTrue(self.procs.alive('svc'))
+        process.wait_until('svc', 'sh', self.procs.log('svc'),
+                           lambda: len(process.strays(self.owner)) == 3, 10)
+        self.assertEqual(['svc'], self.procs.names())
+        self.assertTrue(self.procs.stop('svc'))
+        self.assertFalse(self.procs.alive('svc'))
+        self.assertEqual([], process.strays(self.owner))
+        self.assertEqual([], self.procs.names())
+        self.assertFalse(self.procs.stop('svc'))
+
+    def test_start_twice_is_refused(self):
+        self.procs.start('svc', ['sleep', '60'])
+        self.addCleanup(self.procs.stop, 'svc')
+        exc = self.assertRaises(process.CloudError, self.procs.start, 'svc',
+                                ['sleep', '60'])
+        self.assertIn('already running', str(exc))
+
+    def test_dead_process_fails_the_wait_at_once_with_its_log(self):
+        self.procs.start('svc', ['sh', '-c', 'echo cannot bind >&2; exit 3'])
+        exc = self.assertRaises(
+            process.CloudError, process.wait_until, 'svc', ['svc-cmd'],
+            self.procs.log('svc'), lambda: False, 30,
+            processes=self.procs, name='svc')
+        self.assertIn('svc failed: svc-cmd: the process exited', str(exc))
+        self.assertIn('cannot bind', str(exc))
+
+    def test_wait_deadline_names_the_last_error(self):
+        def boom():
+            raise ValueError('connection refused')
+        exc = self.assertRaises(process.CloudError, process.wait_until,
+                                'keystone', 'probe', None, boom, 0.2,
+                                interval=0.05)
+        self.assertIn('not ready after 0.2s (connection refused)', str(exc))
+
+    def test_run_reports_exit_code_and_tail(self):
+        log = os.path.join(self.dir, 'one.log')
+        self.assertEqual('hello\n', process.run('db', ['echo', 'hello'], log))
+        exc = self.assertRaises(process.CloudError, process.run, 'db',
+                                ['sh', '-c', 'echo migration broke; exit 2'],
+                                log)
+        self.assertIn('db failed: sh -c echo migration broke; exit 2: exit '
+                      'code 2', str(exc))
+        self.assertIn('migration broke', str(exc))
+        exc = self.assertRaises(process.CloudError, process.run, 'db',
+                                ['/no/such/binary'], log)
+        self.assertIn('No such file', str(exc))
+
+    def test_run_timeout(self):
+        log = os.path.join(self.dir, 'slow.log')
+        exc = self.assertRaises(process.CloudError, process.run, 'db',
+                                ['sleep', '5'], log, timeout=0.2)
+        self.assertIn('still running after 0.2s', str(exc))
+
+    def test_log_tail_of_missing_log(self):
+        self.assertIn('no log', process.log_tail('/no/such/log'))
+
+
+class TestConfig(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def test_write_ini_keeps_case_and_percent(self):
+        path = os.path.join(self.dir, 'etc', 'x.conf')
+        services.write_ini(path, {'DEFAULT': {'use_stderr': True},
+                                  'database': {'connection': 'a%b'}})
+        parser = configparser.RawConfigParser()
+        parser.optionxform = str
+        parser.read(path)
+        self.assertEqual('true', parser.get('DEFAULT', 'use_stderr'))
+        self.assertEqual('a%b', parser.get('database', 'connection'))
+
+    def test_layout_urls(self):
+        lay = services.Layout(self.dir, '/venv', ports={'keystone': 1234},
+                              password='pw')
+        self.assertEqual('http://127.0.0.1:1234/v3', lay.auth_url)
+        self.assertEqual('/venv/bin/nova-manage', lay.bin('nova-manage'))
+        self.assertIn('openstack:pw@127.0.0.1:13306/nova?',
+                      lay.db('nova'))
+        self.assertEqual('service', lay.authtoken('nova')['project_name'])
+
+    def cloud_with_state(self):
+        cloud = cloud_mod.LocalCloud(self.dir, venv='/venv',
+                                     out=io.StringIO())
+        with open(cloud.state_file, 'w') as f:
+            json.dump({'password': 'pw', 'image_id': 'img',
+                       'flavor_id': '42',
+                       'network_extensions': ['trunk', 'router']}, f)
+        return cloud
+
+    def test_tempest_conf(self):
+        cloud = self.cloud_with_state()
+        path = os.path.join(self.dir, 'tempest.conf')
+        cloud.tempest_conf(path, 'removed',
+                           [('trunk_cleanup', 'cleanup_timeout', '5')])
+        conf = configparser.RawConfigParser()
+        conf.read(path)
+        self.assertEqual('removed', conf.get('trunk_cleanup',
+                                             'expected_after_server_delete'))
+        self.assertEqual('5', conf.get('trunk_cleanup', 'cleanup_timeout'))
+        self.assertEqual('trunk,router', conf.get('network-feature-enabled',
+                                                  'api_extensions'))
+        self.assertEqual('img', conf.get('compute', 'image_ref'))
+        self.assertEqual('pw', conf.get('auth', 'admin_password'))
+        self.assertEqual('http://127.0.0.1:5000/v3',
+                         conf.get('identity', 'uri_v3'))
+
+    def test_openrc(self):
+        rc = self.cloud_with_state().openrc('demo')
+        self.assertIn('export OS_USERNAME=demo\n', rc)
+        self.assertIn('export OS_PROJECT_NAME=demo\n', rc)
+        self.assertIn('export OS_AUTH_URL=http://127.0.0.1:5000/v3\n', rc)
+
+    def test_down_of_a_cloud_that_never_started(self):
+        cloud = cloud_mod.LocalCloud(os.path.join(self.dir, 'none'))
+        self.assertEqual([], cloud.down())
+
+    def test_default_venv_follows_the_requirements(self):
+        self.useFixture(fixtures.EnvironmentVariable('XDG_CACHE_HOME',
+                                                     self.dir))
+        venv = cloud_mod.default_venv()
+        self.assertTrue(venv.startswith(os.path.join(
+            self.dir, 'trunk-cleanup-tempest', 'services-')))
+        # Reused once installed: nothing is run.
+        os.makedirs(venv)
+        open(os.path.join(venv, '.installed'), 'w').close()
+        self.assertFalse(cloud_mod.ensure_venv(venv, log=io.StringIO()))
+
+
+class TestCommand(base.BaseTestCase):
+
+    def test_set_needs_section_key_value(self):
+        err = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        exc = self.assertRaises(SystemExit, cli.main,
+                                ['tempest-conf', '--output', 'x', '--set',
+                                 'novalue'])
+        self.assertEqual(2, exc.code)
+        self.assertIn('expected SECTION.KEY=VALUE', err.getvalue())
+
+    def test_override_parsing(self):
+        self.assertEqual(('network-feature-enabled', 'api_extensions',
+                          'a=b'),
+                         cli._override('network-feature-enabled.'
+                                       'api_extensions=a=b'))
+
+    def test_dashes(self):
+        self.assertEqual(['stestr', 'run'],
+                         cli._after_dashes(['--', 'stestr', 'run']))
+        self.assertEqual(['x'], cli._after_dashes(['x']))
+
+    def test_status_of_a_stopped_cloud_exits_1(self):
+        state = self.useFixture(fixtures.TempDir()).path
+        out = io.StringIO()
+        self.assertEqual(1, cli.main(['--state-dir', state, 'status'],
+                                     out=out))
