@@ -132,7 +132,7 @@ class Executor:
                                  report.REFUSED, r.reason)
                    for r in plan.refusals]
         succeeded = []
-        for index, step in enumerate(plan.steps):
+        for step in plan.steps:
             blocked = [plan.steps[i] for i in step.after if not succeeded[i]]
             if blocked:
                 why = 'not tried: %s of trunk %s did not succeed' % (

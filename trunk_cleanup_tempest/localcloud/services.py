@@ -153,6 +153,14 @@ class Service:
     def up(self):
         raise NotImplementedError
 
+    def copy_from_venv(self, filename):
+        """A paste file the wheel ships under the virtualenv's etc/."""
+        etc = self.layout.etc(self.name)
+        os.makedirs(etc, exist_ok=True)
+        shutil.copy(os.path.join(self.layout.venv, 'etc', self.name,
+                                 filename), etc)
+        return etc
+
     @property
     def process_names(self):
         return [self.name]
@@ -298,10 +306,7 @@ class Glance(Service):
 
     def up(self):
         lay = self.layout
-        etc = lay.etc('glance')
-        os.makedirs(etc, exist_ok=True)
-        shutil.copy(os.path.join(lay.venv, 'etc', 'glance',
-                                 'glance-api-paste.ini'), etc)
+        etc = self.copy_from_venv('glance-api-paste.ini')
         store = lay.path('glance')
         write_ini(os.path.join(etc, 'glance-api.conf'), {
             'DEFAULT': {'use_stderr': True, 'enabled_backends': 'fs:file'},
@@ -350,10 +355,7 @@ class Neutron(Service):
 
     def up(self):
         lay = self.layout
-        etc = lay.etc('neutron')
-        os.makedirs(etc, exist_ok=True)
-        shutil.copy(os.path.join(lay.venv, 'etc', 'neutron',
-                                 'api-paste.ini'), etc)
+        etc = self.copy_from_venv('api-paste.ini')
         write_ini(os.path.join(etc, 'neutron.conf'), {
             'DEFAULT': {
                 'use_stderr': True,
@@ -408,10 +410,7 @@ class Nova(Service):
 
     def up(self):
         lay = self.layout
-        etc = lay.etc('nova')
-        os.makedirs(etc, exist_ok=True)
-        shutil.copy(os.path.join(lay.venv, 'etc', 'nova', 'api-paste.ini'),
-                    etc)
+        etc = self.copy_from_venv('api-paste.ini')
         conf = os.path.join(etc, 'nova.conf')
         write_ini(conf, {
             'DEFAULT': {

@@ -187,6 +187,25 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         self.assertEqual([], cleanup.plan(left).refusals)
         return left
 
+    def footprint_of_trunk(self, trunk_id, server_id):
+        """The footprint of a server Nova may never have bound a port for.
+
+        ``record_server`` reads the server's ports; a server that failed or
+        was deleted early may have none, so the trunk is recorded instead.
+        """
+        recorded = cleanup.record_trunk(self.os_primary, trunk_id, 'user')
+        return cleanup.Footprint(project_id=recorded.project_id,
+                                 trunks=recorded.trunks, server_id=server_id)
+
+    def delete_and_prove_cleanup(self, footprint, counts, user_parent=True):
+        """Delete the server, check the promise, clean, check nothing left.
+
+        :returns: (the leftovers the cloud promised, the cleanup report)
+        """
+        self.delete_server_and_wait(footprint.server_id)
+        left = self.assert_promised_state(footprint, user_parent)
+        return left, self.clean_and_assert_nothing_left(footprint, counts)
+
     def run_cleanup(self, footprint, **kwargs):
         return cleanup.cleanup(self.os_primary, footprint,
                                timeout=self.opts.cleanup_timeout,

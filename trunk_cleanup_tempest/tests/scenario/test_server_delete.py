@@ -36,9 +36,7 @@ class ServerDeleteTrunkCleanupTest(base.TrunkCleanupScenarioTest):
     @utils.services('compute', 'network')
     def test_delete_server_on_trunk_with_subports(self):
         footprint, counts = self.stand_up()
-        self.delete_server_and_wait(footprint.server_id)
-        self.assert_promised_state(footprint)
-        self.clean_and_assert_nothing_left(footprint, counts)
+        self.delete_and_prove_cleanup(footprint, counts)
 
 
 class SubportsAddedAfterBootTest(base.TrunkCleanupScenarioTest):
@@ -61,9 +59,7 @@ class SubportsAddedAfterBootTest(base.TrunkCleanupScenarioTest):
         self.assertEqual(sorted(p['id'] for p in added),
                          sorted(s.port_id for s in
                                 footprint.trunks[0].subports))
-        self.delete_server_and_wait(server['id'])
-        self.assert_promised_state(footprint)
-        self.clean_and_assert_nothing_left(footprint, counts)
+        self.delete_and_prove_cleanup(footprint, counts)
 
 
 class InheritSegmentationTest(base.TrunkCleanupScenarioTest):
@@ -95,9 +91,7 @@ class InheritSegmentationTest(base.TrunkCleanupScenarioTest):
                                           parent_created_by='user')
         self.assertEqual({'inherit'}, {s.segmentation_type for s in
                                        footprint.trunks[0].subports})
-        self.delete_server_and_wait(server['id'])
-        self.assert_promised_state(footprint)
-        self.clean_and_assert_nothing_left(footprint, counts)
+        self.delete_and_prove_cleanup(footprint, counts)
 
 
 class UnfinishedServerTest(base.TrunkCleanupScenarioTest):
@@ -122,14 +116,8 @@ class UnfinishedServerTest(base.TrunkCleanupScenarioTest):
                                    flavor=flavor['id'])
         waiters.wait_for_server_status(self.servers_client, server['id'],
                                        'ERROR', raise_on_error=False)
-        footprint = cleanup.record_trunk(self.os_primary, trunk['id'],
-                                         parent_created_by='user')
-        footprint = cleanup.Footprint(project_id=footprint.project_id,
-                                      trunks=footprint.trunks,
-                                      server_id=server['id'])
-        self.delete_server_and_wait(server['id'])
-        self.assert_promised_state(footprint)
-        self.clean_and_assert_nothing_left(footprint, counts)
+        footprint = self.footprint_of_trunk(trunk['id'], server['id'])
+        self.delete_and_prove_cleanup(footprint, counts)
 
     @decorators.idempotent_id('e1a0d9c8-3b47-4f5e-a2d6-9c8b7a6f5e43')
     @utils.services('compute', 'network')
@@ -139,13 +127,8 @@ class UnfinishedServerTest(base.TrunkCleanupScenarioTest):
         trunk, parent, _ = self.create_trunk_with_subports(
             network, self.opts.subport_count)
         server = self.boot_on_port(parent, wait_until=None)
-        footprint = cleanup.Footprint(
-            project_id=trunk['project_id'], server_id=server['id'],
-            trunks=cleanup.record_trunk(self.os_primary, trunk['id'],
-                                        'user').trunks)
-        self.delete_server_and_wait(server['id'])
-        self.assert_promised_state(footprint)
-        self.clean_and_assert_nothing_left(footprint, counts)
+        footprint = self.footprint_of_trunk(trunk['id'], server['id'])
+        self.delete_and_prove_cleanup(footprint, counts)
 
 
 class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
@@ -156,11 +139,9 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
     def test_user_created_parent_port_is_kept_and_unbound(self):
         footprint, counts = self.stand_up()
         self.assertEqual('user', footprint.trunks[0].parent_created_by)
-        self.delete_server_and_wait(footprint.server_id)
-        left = self.assert_promised_state(footprint, user_parent=True)
+        left, _ = self.delete_and_prove_cleanup(footprint, counts)
         self.assertTrue(left.ports[footprint.trunks[0].parent_port_id]
                         .present, 'Nova deleted a port it did not create')
-        self.clean_and_assert_nothing_left(footprint, counts)
 
     @decorators.idempotent_id('9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a')
     @utils.services('compute', 'network')
@@ -202,10 +183,8 @@ class ManySubportsTest(base.TrunkCleanupScenarioTest):
         reports = {}
         for count in (1, self.opts.many_subport_count):
             footprint, counts = self.stand_up(count=count)
-            self.delete_server_and_wait(footprint.server_id)
-            self.assert_promised_state(footprint)
-            reports[count] = self.clean_and_assert_nothing_left(footprint,
-                                                                counts)
+            _, reports[count] = self.delete_and_prove_cleanup(footprint,
+                                                              counts)
         small = dict(reports[1].calls)
         many = dict(reports[self.opts.many_subport_count].calls)
         self.assertEqual(1 + 1, small.pop('delete_port', 0))
