@@ -12,7 +12,7 @@
 
 # Release notes build configuration (reno's Sphinx extension).
 
-extensions = ['reno.sphinxext']
+extensions = ['openstackdocstheme', 'reno.sphinxext']
 templates_path = ['_templates']
 source_suffix = '.rst'
 master_doc = 'index'
@@ -22,6 +22,8 @@ version = ''
 release = ''
 exclude_patterns = []
 pygments_style = 'sphinx'
-html_theme = 'alabaster'
+html_theme = 'openstackdocs'
 html_static_path = ['_static']
 locale_dirs = ['locale/']
+openstackdocs_repo_name = 'x/trunk-cleanup-tempest'
+openstackdocs_auto_name = False

@@ -35,6 +35,7 @@ class ServerDeleteTrunkCleanupTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('4d9b7a0e-2f5c-4a57-9a43-58e0c1c43b10')
     @utils.services('compute', 'network')
     def test_delete_server_on_trunk_with_subports(self):
+        """The cloud keeps its promise; the library leaves nothing behind."""
         footprint, counts = self.stand_up()
         self.delete_and_prove_cleanup(footprint, counts)
 
@@ -44,6 +45,7 @@ class SubportsAddedAfterBootTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('8a0f5c53-6a55-4b43-9a3f-3c2f7a40d2a1')
     @utils.services('compute', 'network')
     def test_delete_server_after_subports_added_to_running_trunk(self):
+        """Subports added while the server runs are part of what it leaves."""
         network = self.create_network_with_subnet()
         counts = self.project_counts()
         trunk, parent, _ = self.create_trunk_with_subports(network, 0)
@@ -75,6 +77,7 @@ class InheritSegmentationTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('c2e4b1a7-0c1f-4b7e-8f63-1f9d0b6f9e52')
     @utils.services('compute', 'network')
     def test_delete_server_on_trunk_with_inherit_subports(self):
+        """Subports inheriting their segmentation are cleaned the same."""
         network = self.create_network_with_subnet()
         counts = self.project_counts()
         try:
@@ -100,6 +103,7 @@ class UnfinishedServerTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('5b7c3d2e-94f1-4c0a-b8a5-7e6d4f3c2b19')
     @utils.services('compute', 'network')
     def test_delete_server_in_error_on_trunk(self):
+        """A server the scheduler could not place still leaves its trunk."""
         # A root disk no host can hold (and no quota counts): the scheduler
         # finds no valid host and the server goes to ERROR.
         flavor = self.os_admin.flavors_client.create_flavor(
@@ -122,6 +126,7 @@ class UnfinishedServerTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('e1a0d9c8-3b47-4f5e-a2d6-9c8b7a6f5e43')
     @utils.services('compute', 'network')
     def test_delete_server_before_it_is_active(self):
+        """A server deleted while it builds leaves nothing uncleanable."""
         network = self.create_network_with_subnet()
         counts = self.project_counts()
         trunk, parent, _ = self.create_trunk_with_subports(
@@ -137,6 +142,7 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('0f3e9a8b-7c6d-4e5f-9a1b-2c3d4e5f6a7b')
     @utils.services('compute', 'network')
     def test_user_created_parent_port_is_kept_and_unbound(self):
+        """Nova keeps a port it was given, unbound; the trunk pins it."""
         footprint, counts = self.stand_up()
         self.assertEqual('user', footprint.trunks[0].parent_created_by)
         left, _ = self.delete_and_prove_cleanup(footprint, counts)
@@ -146,6 +152,7 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a')
     @utils.services('compute', 'network')
     def test_compute_created_parent_port(self):
+        """A trunk on a port Nova made: what its delete leaves is cleaned."""
         network = self.create_network_with_subnet()
         counts = self.project_counts()
         server = self.create_server(networks=[{'uuid': network['id']}])
@@ -180,6 +187,7 @@ class ManySubportsTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('3a2b1c0d-9e8f-4a7b-b6c5-d4e3f2a1b0c9')
     @utils.services('compute', 'network')
     def test_cleanup_calls_grow_only_by_one_delete_per_port(self):
+        """16 subports cost the cleanup 15 more port deletes and no more."""
         reports = {}
         for count in (1, self.opts.many_subport_count):
             footprint, counts = self.stand_up(count=count)
@@ -200,6 +208,7 @@ class SharedTrunkTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918')
     @utils.services('compute', 'network')
     def test_cleanup_of_first_server_spares_the_second(self):
+        """Cleaning server A's trunk never touches B on the same port."""
         if self.opts.expected_after_server_delete == 'removed':
             raise self.skipException(
                 'The cloud removes the trunk when the first server is '
@@ -234,6 +243,7 @@ class LiveServerRefusalTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('2c1b0a9f-8e7d-4c6b-a5f4-e3d2c1b0a9f8')
     @utils.services('compute', 'network')
     def test_cleanup_refuses_trunk_of_live_server(self):
+        """The library refuses, and says why, while the server lives."""
         footprint, _ = self.stand_up()
         counts = self.project_counts()
         before = cleanup.inspect(self.os_primary, footprint).to_dict()
