@@ -29,6 +29,7 @@ import urllib.parse
 import uuid
 
 from tempest.lib.services.compute import servers_client
+from tempest.lib.services.network import extensions_client
 from tempest.lib.services.network import ports_client
 from tempest.lib.services.network import trunks_client
 
@@ -79,6 +80,8 @@ class Clients:
             FakeAuthProvider(NEUTRON), 'network', 'RegionOne'))
         self.servers_client = wire(servers_client.ServersClient(
             FakeAuthProvider(NOVA), 'compute', 'RegionOne'))
+        self.extensions_client = wire(extensions_client.ExtensionsClient(
+            FakeAuthProvider(NEUTRON), 'network', 'RegionOne'))
 
 
 def neutron_error(kind, message):
@@ -108,8 +111,9 @@ class FakeCloud:
         (TrunkInUse); ``'ovn'`` allows it and clears the subports' owner.
     """
 
-    def __init__(self, driver='ovs'):
+    def __init__(self, driver='ovs', extensions=('trunk', 'trunk-details')):
         self.driver = driver
+        self.extensions = set(extensions)
         self.ports = {}
         self.trunks = {}
         self.servers = {}
@@ -132,11 +136,13 @@ class FakeCloud:
         return port['id']
 
     def add_trunk(self, parent_id, subport_ids=(), project_id=PROJECT,
-                  segmentation_type='vlan', **fields):
+                  segmentation_type='vlan', updated_at='2026-11-24T09:00:00Z',
+                  **fields):
         trunk = {'id': str(uuid.uuid4()), 'name': '', 'port_id': parent_id,
                  'project_id': project_id, 'tenant_id': project_id,
                  'status': 'DOWN', 'admin_state_up': True,
-                 'revision_number': 0, 'sub_ports': []}
+                 'revision_number': 0, 'sub_ports': [], 'tags': [],
+                 'created_at': updated_at, 'updated_at': updated_at}
         trunk.update(fields)
         self.trunks[trunk['id']] = trunk
         for i, pid in enumerate(subport_ids):
@@ -230,6 +236,11 @@ class FakeCloud:
                                    if body is not None else b'')
 
     def _nova(self, method, path, query):
+        if method == 'GET' and path == '/v2.1/servers':
+            listed = [{'id': sid, 'name': 'server', 'links': []}
+                      for sid in self.servers]
+            return self._reply(200, {'servers': self._filtered(listed,
+                                                               query)})
         match = re.fullmatch(r'/v2\.1/servers/([^/]+)', path)
         if method == 'GET' and match:
             sid = match.group(1)
@@ -254,19 +265,37 @@ class FakeCloud:
 
     @staticmethod
     def _filtered(items, query):
+        """Neutron's filters (repeatable), tags, then limit and marker."""
+        query = dict(query)
+        limit = int(query.pop('limit', ['0'])[0])
+        marker = query.pop('marker', [None])[0]
+        tags = query.pop('tags', [''])[0]
+        query.pop('all_tenants', None)
         out = []
-        for item in items:
-            if all(str(item.get(k)) in v for k, v in query.items()):
-                out.append(copy.deepcopy(item))
-        return out
+        for item in sorted(items, key=lambda i: i['id']):
+            if marker is not None and item['id'] <= marker:
+                continue
+            if not all(str(item.get(k)) in v for k, v in query.items()):
+                continue
+            if tags and not set(tags.split(',')) <= set(item.get('tags')
+                                                        or ()):
+                continue
+            out.append(copy.deepcopy(item))
+        return out[:limit] if limit else out
 
     def _neutron(self, method, path, query, data):
         parts = path.strip('/').split('/')[1:]
         kind = parts[0]
         if kind == 'ports':
-            return self._ports(method, parts[1:], query)
+            return self._ports(method, parts[1:], query, data)
         if kind == 'trunks':
             return self._trunks(method, parts[1:], query, data)
+        if kind == 'extensions' and method == 'GET':
+            if parts[1] in self.extensions:
+                return self._reply(200, {'extension': {'alias': parts[1]}})
+            return self._reply(404, neutron_error(
+                'ExtensionNotFound', 'Extension %s could not be found.'
+                % parts[1]))
         raise AssertionError('unexpected Neutron call %s %s' % (method,
                                                                 path))
 
@@ -278,7 +307,7 @@ class FakeCloud:
         return self._reply(404, neutron_error(
             'TrunkNotFound', 'Trunk %s could not be found.' % tid))
 
-    def _ports(self, method, rest, query):
+    def _ports(self, method, rest, query, data):
         if not rest and method == 'GET':
             return self._reply(200, {'ports': self._filtered(
                 self.ports.values(), query)})
@@ -286,6 +315,9 @@ class FakeCloud:
         if pid not in self.ports:
             return self._port_not_found(pid)
         if method == 'GET':
+            return self._reply(200, {'port': self.ports[pid]})
+        if method == 'PUT':
+            self.ports[pid].update(data['port'])
             return self._reply(200, {'port': self.ports[pid]})
         if method == 'DELETE':
             for trunk in self.trunks.values():

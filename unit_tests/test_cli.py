@@ -15,27 +15,40 @@
 import io
 import json
 import os
-import sys
 import tempfile
+import uuid
 
+import fixtures
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cmd import trunk_cleanup as cli
 from unit_tests import base
 
 
-class TestCommand(base.TestCase):
+class TTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+class CommandTestCase(base.TestCase):
 
     def setUp(self):
         super().setUp()
         self.fp = self.stand_up()
 
-    def run_cli(self, *argv, factory=None, stdin=''):
-        out, err = io.StringIO(), io.StringIO()
-        code = cli.main(list(argv), clients_factory=factory or (
-            lambda: self.clients), out=out, err=err,
-            stdin=io.StringIO(stdin))
+    def run_cli(self, *argv, factory=None, stdin='', err=None):
+        out, err = io.StringIO(), err or io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        try:
+            code = cli.main(list(argv), clients_factory=factory or (
+                lambda: self.clients), out=out, err=err,
+                stdin=io.StringIO(stdin))
+        except SystemExit as exc:
+            code = exc.code
         return code, out.getvalue(), err.getvalue()
+
+
+class TestRecordInspectCleanup(CommandTestCase):
 
     def test_record_then_clean_from_the_saved_footprint(self):
         code, out, _ = self.run_cli('record', '--server', self.server)
@@ -68,6 +81,12 @@ class TestCommand(base.TestCase):
         self.assertEqual(1, code)
         self.assertEqual(self.trunk, json.loads(out)['trunks'][0]['id'])
 
+    def test_inspect_a_deleted_server_still_named_by_its_port(self):
+        self.cloud.delete_server(self.server, unbind=False)
+        code, out, _ = self.run_cli('inspect', '--server', self.server)
+        self.assertEqual(1, code)
+        self.assertIn(self.trunk, out)
+
     def test_cleanup_is_a_dry_run_without_yes(self):
         self.cloud.delete_server(self.server)
         code, out, _ = self.run_cli('cleanup', '--trunk', self.trunk)
@@ -93,48 +112,118 @@ class TestCommand(base.TestCase):
         self.assertIn('still exists', out)
         self.assertEqual([], self.cloud.writes())
 
-    def test_bad_input_exits_2_with_one_line(self):
+
+class TestOrphans(CommandTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.orphaned = []
+        for _ in range(3):
+            server, trunk, _, _ = self.cloud.stand_up()
+            self.cloud.delete_server(server)
+            self.orphaned.append(trunk)
+
+    def test_lists_orphans_only(self):
+        code, out, _ = self.run_cli('orphans', '-f', 'json')
+        self.assertEqual(1, code)
+        self.assertEqual(sorted(self.orphaned),
+                         sorted(o['trunk_id'] for o in json.loads(out)))
+        code, out, _ = self.run_cli('orphans')
+        self.assertIn('3 orphaned trunk(s)', out)
+        self.assertNotIn(self.trunk, out)
+        code, out, _ = self.run_cli('orphans', '--older-than', '1000d')
+        self.assertEqual((0, '0 orphaned trunk(s)\n'), (code, out))
+
+    def test_cleanup_orphans_with_progress_on_a_terminal(self):
+        code, out, err = self.run_cli('cleanup', '--orphans', '--yes',
+                                      '--workers', '2', '--interval', '0.01',
+                                      err=TTY())
+        self.assertEqual(0, code, out)
+        self.assertIn('3 of 3 footprint(s) clean', out)
+        self.assertIn('] 3/3 trunks', err)
+        self.assertEqual([self.trunk], list(self.cloud.trunks))
+        code, out, _ = self.run_cli('cleanup', '--orphans', '--yes')
+        self.assertEqual((0, 'nothing to do: no orphaned trunk\n'),
+                         (code, out))
+
+    def test_cleanup_orphans_dry_run(self):
+        code, out, err = self.run_cli('cleanup', '--orphans', '-f', 'json')
+        self.assertEqual(1, code)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual(3, len(json.loads(out)))
+        self.assertEqual('', err)
+
+
+class TestBadInput(CommandTestCase):
+
+    def assertBadInput(self, argv, text, **kwargs):
+        code, out, err = self.run_cli(*argv, **kwargs)
+        self.assertEqual(2, code, (argv, out, err))
+        self.assertIn(text, err)
+        self.assertEqual(1, len(err.splitlines()), err)
+        return err
+
+    def test_each_gives_exit_2_and_one_line(self):
+        missing = str(uuid.uuid4())
         for argv, text in (
-                (('inspect', '--trunk', 'nope'), 'trunk nope not found'),
-                (('inspect', '--server', 'nope'), 'server nope not found'),
+                (('inspect', '--trunk', 'nope'), "not a UUID: 'nope'"),
+                (('cleanup', '--server', '12'), "not a UUID: '12'"),
+                (('inspect', '--trunk', missing),
+                 'trunk %s not found' % missing),
+                (('inspect', '--server', missing),
+                 'server %s not found, and no port names it' % missing),
                 (('inspect', '--footprint', '/no/such/file'),
                  'No such file'),
-                (('cleanup', '--footprint', '-'), 'not JSON')):
-            code, out, err = self.run_cli(*argv)
-            self.assertEqual(2, code, argv)
-            self.assertIn(text, err)
-            self.assertEqual(1, len(err.splitlines()), err)
+                (('cleanup', '--footprint', '-'), 'not JSON'),
+                (('orphans', '--older-than', 'soon'), 'not an age'),
+                (('cleanup',), 'one of the arguments'),
+                (('cleanup', '--orphans', '--timeout', '0'),
+                 'must be positive'),
+                (('cleanup', '--orphans', '--interval', 'soon'),
+                 'not a number'),
+                (('bogus',), 'invalid choice')):
+            self.assertBadInput(argv, text)
         self.assertEqual([], self.cloud.writes())
 
-    def test_bad_arguments_exit_2(self):
-        for argv in (('cleanup',), ('cleanup', '--trunk', 'x',
-                                    '--timeout', '0'),
-                     ('cleanup', '--trunk', 'x', '--interval', 'soon'),
-                     ('bogus',)):
-            self.patch(sys, 'stderr', io.StringIO())
-            exc = self.assertRaises(SystemExit, cli.main, list(argv),
-                                    clients_factory=lambda: self.clients)
-            self.assertEqual(2, exc.code)
+    def test_missing_trunk_extension(self):
+        self.cloud.extensions.clear()
+        self.assertBadInput(('orphans',), 'the Neutron "trunk" extension '
+                                          'is not enabled')
 
     def test_missing_credentials_never_print_the_password(self):
         def factory():
             from trunk_cleanup_tempest.services import clients
             return clients.from_environ({'OS_PASSWORD': 's3cr3t-pw'})
-        code, out, err = self.run_cli('inspect', '--trunk', 'x',
-                                      factory=factory)
-        self.assertEqual(2, code)
-        self.assertIn('OS_AUTH_URL', err)
-        self.assertNotIn('s3cr3t-pw', out + err)
+        err = self.assertBadInput(('orphans',), 'OS_AUTH_URL',
+                                  factory=factory)
+        self.assertNotIn('s3cr3t-pw', err)
 
-    def test_cloud_errors_exit_2(self):
+    def test_cloud_errors(self):
         def unauthorized():
             raise lib_exc.Unauthorized()
-        code, _, err = self.run_cli('inspect', '--trunk', 'x',
-                                    factory=unauthorized)
-        self.assertEqual(2, code)
-        self.assertIn('refused the credentials', err)
+        self.assertBadInput(('orphans',), 'refused the credentials',
+                            factory=unauthorized)
         self.cloud.fail('GET', r'/v2\.0/trunks', 403, 'Forbidden',
                         'no access')
-        code, _, err = self.run_cli('inspect', '--trunk', self.trunk)
-        self.assertEqual(2, code)
-        self.assertIn('Forbidden: no access', err)
+        self.assertBadInput(('inspect', '--trunk', self.trunk),
+                            'Forbidden: no access')
+
+
+class TestWatchArguments(CommandTestCase):
+
+    def test_watch_defaults(self):
+        args = cli.build_parser().parse_args(['watch', '--config-file',
+                                              'nova.conf'])
+        self.assertEqual(['nova.conf'], args.config_file)
+        self.assertEqual(300, args.sweep_interval)
+        self.assertEqual(3600, args.sweep_older_than.total_seconds())
+
+
+class TestHelp(CommandTestCase):
+
+    def test_help_lists_every_command(self):
+        out = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out))
+        self.assertRaises(SystemExit, cli.main, ['--help'])
+        for command in ('record', 'inspect', 'orphans', 'cleanup', 'watch'):
+            self.assertIn(command, out.getvalue())

@@ -15,6 +15,7 @@
 import os
 import tempfile
 
+import fixtures
 from oslo_config import cfg
 from oslo_config import generator
 from oslotest import base
@@ -96,6 +97,45 @@ class TestClients(base.BaseTestCase):
         self.assertEqual('compute', cloud.servers_client.service)
         self.assertEqual('http://127.0.0.1:5000/v3',
                          cloud.ports_client.auth_provider.auth_url)
+
+    def write(self, name, data):
+        path = os.path.join(self.useFixture(
+            fixtures.TempDir()).path, name)
+        with open(path, 'w') as f:
+            f.write(data)
+        return path
+
+    def test_clouds_yaml_with_secure_yaml(self):
+        path = self.write('clouds.yaml', (
+            'clouds:\n  lc:\n    region_name: R2\n    interface: internal'
+            '\n    verify: false\n    auth:\n      auth_url: '
+            'http://127.0.0.1:5000\n      username: demo\n      '
+            'project_name: demo\n      domain_name: Default\n'))
+        with open(os.path.join(os.path.dirname(path), 'secure.yaml'),
+                  'w') as f:
+            f.write('clouds:\n  lc:\n    auth:\n      password: pw\n')
+        env = clients.cloud_environ('lc', [path])
+        self.assertEqual({'OS_AUTH_URL': 'http://127.0.0.1:5000',
+                          'OS_USERNAME': 'demo', 'OS_PASSWORD': 'pw',
+                          'OS_PROJECT_NAME': 'demo',
+                          'OS_USER_DOMAIN_NAME': 'Default',
+                          'OS_PROJECT_DOMAIN_NAME': 'Default',
+                          'OS_REGION_NAME': 'R2', 'OS_INTERFACE': 'internal',
+                          'OS_INSECURE': 'true'}, env)
+        cloud = clients.from_args(environ={'OS_CLOUD': 'lc',
+                                           'OS_CLIENT_CONFIG_FILE': path})
+        self.assertEqual('R2', cloud.trunks_client.region)
+        self.assertTrue(cloud.ports_client.dscv)
+
+    def test_unknown_cloud_and_bad_yaml(self):
+        path = self.write('clouds.yaml', 'clouds: {}\n')
+        exc = self.assertRaises(clients.MissingCredentials,
+                                clients.cloud_environ, 'nope', [path])
+        self.assertIn("cloud 'nope' not found in %s" % path, str(exc))
+        bad = self.write('clouds.yaml', 'clouds: [: oops\n')
+        exc = self.assertRaises(clients.MissingCredentials,
+                                clients.cloud_environ, 'x', [bad])
+        self.assertIn('cannot read', str(exc))
 
     def test_missing_variables_are_named(self):
         exc = self.assertRaises(clients.MissingCredentials,

@@ -28,9 +28,12 @@ from trunk_cleanup_tempest.cleanup.errors import CleanupError  # noqa: F401
 from trunk_cleanup_tempest.cleanup.errors import InvalidFootprint  # noqa
 from trunk_cleanup_tempest.cleanup.errors import NotFound  # noqa: F401
 from trunk_cleanup_tempest.cleanup.executor import cleanup  # noqa: F401
+from trunk_cleanup_tempest.cleanup.executor import cleanup_many  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import Footprint  # noqa: F401
 from trunk_cleanup_tempest.cleanup.footprint import record_parent_port  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_server  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_trunk  # noqa
 from trunk_cleanup_tempest.cleanup.leftovers import inspect  # noqa: F401
+from trunk_cleanup_tempest.cleanup.orphans import find_orphans  # noqa: F401
+from trunk_cleanup_tempest.cleanup.orphans import parse_age  # noqa: F401
 from trunk_cleanup_tempest.cleanup.planner import plan  # noqa: F401

@@ -21,11 +21,13 @@ Before a port is deleted it is read again, so a server booted on it since
 the plan was made is never hurt.
 """
 
+from concurrent import futures
 import re
+import time
 
 from oslo_log import log as logging
-from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
+import urllib3
 
 from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import leftovers
@@ -56,9 +58,16 @@ def _error_type(exc):
     return body.get('type') if isinstance(body, dict) else None
 
 
+# A request that may not have reached the cloud, or whose answer was lost:
+# every write here is safe to repeat (a repeat of one that landed is a 404).
+CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, ConnectionError,
+                     TimeoutError)
+
+
 def _retriable(exc):
-    """409 and 5xx: the cloud may answer differently in a moment."""
-    if isinstance(exc, (lib_exc.Conflict, lib_exc.ServerFault)):
+    """409, 5xx, a lost connection: the cloud may answer otherwise soon."""
+    if isinstance(exc, CONNECTION_ERRORS + (lib_exc.Conflict,
+                                            lib_exc.ServerFault)):
         return True
     status = getattr(getattr(exc, 'resp', None), 'status', 0)
     return isinstance(exc, lib_exc.UnexpectedResponseCode) and status >= 500
@@ -76,6 +85,9 @@ class _Outcome(Exception):
 class Executor:
     """Carries out the steps of a :class:`~.plan.Plan`."""
 
+    # Waits back off from ``interval`` to at most this many times it.
+    MAX_BACKOFF_FACTOR = 4
+
     def __init__(self, clients, timeout=60, interval=1.0):
         if timeout <= 0 or interval <= 0:
             raise errors.InvalidOptions(
@@ -88,30 +100,34 @@ class Executor:
     def _retry(self, what, call, on_conflict=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
 
-        ``call`` returns True when done, False to be called again after
-        the interval; a 404 ends with "already gone".
+        ``call`` returns True when done, False to be called again; a 404
+        ends with "already gone". Between tries the wait doubles, from
+        ``interval`` up to ``MAX_BACKOFF_FACTOR`` times it, until the
+        deadline.
         """
-        last = []
-
-        def attempt():
+        deadline = time.monotonic() + self.timeout
+        backoff = self.interval
+        last = None
+        while True:
             try:
-                return call()
+                if call():
+                    return
             except lib_exc.NotFound as exc:
                 raise _Outcome(report.GONE, error_text(exc))
-            except lib_exc.RestClientException as exc:
+            except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
                 if not _retriable(exc):
                     raise _Outcome(report.FAILED, error_text(exc))
                 if on_conflict is not None:
                     on_conflict(exc)
-                last[:] = [error_text(exc)]
-                LOG.debug('%s: %s; trying again', what, last[0])
-                return False
-
-        if not test_utils.call_until_true(attempt, self.timeout,
-                                          self.interval):
-            raise _Outcome(report.FAILED, '%s: still not done after '
-                           '%ss%s' % (what, self.timeout,
-                                      ': %s' % last[0] if last else ''))
+                last = error_text(exc)
+                LOG.debug('%s: %s; trying again', what, last)
+            if time.monotonic() + backoff > deadline:
+                raise _Outcome(report.FAILED, '%s: still not done after '
+                               '%ss%s' % (what, self.timeout,
+                                          ': %s' % last if last else ''))
+            time.sleep(backoff)
+            backoff = min(backoff * 2,
+                          self.interval * self.MAX_BACKOFF_FACTOR)
 
     def _write(self, what, func, *args, on_conflict=None, **kwargs):
         def call():
@@ -233,6 +249,30 @@ class Executor:
         return [report.Action(step.action, leftovers.PORT, port_id,
                               outcome, detail)]
 
+    def _unbind_parent(self, plan, step):
+        port_id = step.resource_ids[0]
+        ports = self.clients.ports_client
+
+        def call():
+            port = leftovers.port_state(ports.show_port(port_id)['port'])
+            holder = plan.leftovers.holder(port)
+            if holder:
+                raise _Outcome(report.REFUSED,
+                               'parent port %s is now %s' % (port_id, holder))
+            if not port.device_id:
+                raise _Outcome(report.GONE, 'already unbound')
+            ports.update_port(port_id, device_id='', device_owner='',
+                              **{'binding:host_id': ''})
+            return True
+
+        try:
+            self._retry('unbind port %s' % port_id, call)
+            outcome, detail = report.DONE, ''
+        except _Outcome as end:
+            outcome, detail = end.outcome, end.detail
+        return [report.Action(step.action, leftovers.PORT, port_id,
+                              outcome, detail)]
+
     def _delete_trunk(self, plan, step):
         outcome, detail = self._write(
             'delete trunk %s' % step.trunk_id,
@@ -328,7 +368,8 @@ def _left(found, actions, keep_ports):
 
 
 def cleanup(clients, footprint, dry_run=False, keep_ports=False,
-            all_projects=False, timeout=60, interval=1.0):
+            all_projects=False, timeout=60, interval=1.0,
+            unbind_stale=False):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
@@ -340,6 +381,8 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     :param dry_run: read only; the report says what would be done.
     :param keep_ports: delete the trunk but keep every port.
     :param all_projects: act on resources of other projects (admin only).
+    :param unbind_stale: unbind a parent port that still names a gone
+        server instead of waiting for Nova to (admin only).
     :param timeout: seconds each wait or retried write may take.
     :param interval: seconds between two polls or tries.
     :returns: :class:`~.report.Report`
@@ -348,7 +391,8 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     executor = Executor(clients, timeout=timeout, interval=interval)
     found = leftovers.inspect(clients, footprint)
     the_plan = planner.plan(found, keep_ports=keep_ports,
-                            all_projects=all_projects)
+                            all_projects=all_projects,
+                            unbind_stale=unbind_stale)
     actions = executor.run(the_plan, dry_run=dry_run)
     if actions and not dry_run:
         found = leftovers.inspect(clients, footprint)
@@ -356,3 +400,25 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     return report.Report(footprint=footprint, dry_run=dry_run,
                          actions=actions, left=left, kept=kept,
                          calls=dict(sorted(clients.calls.items())))
+
+
+def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
+    """Clean many footprints, ``workers`` at a time.
+
+    Each footprint is cleaned on its own (inspect, plan, execute), so one
+    that fails or is refused never stops the others.
+
+    :param progress: called with each report as it completes.
+    :param kwargs: as for :func:`cleanup`.
+    :returns: the reports, in the order of ``footprints``.
+    """
+    if workers < 1:
+        raise errors.InvalidOptions('workers must be at least 1, got %s'
+                                    % workers)
+    with futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        jobs = [pool.submit(cleanup, clients, fp, **kwargs)
+                for fp in footprints]
+        for job in futures.as_completed(jobs):
+            if progress is not None:
+                progress(job.result())
+        return [job.result() for job in jobs]

@@ -128,7 +128,7 @@ def _created_by(value):
     return value
 
 
-def _trunk_record(trunk, parent_created_by=CREATED_BY_UNKNOWN):
+def trunk_record(trunk, parent_created_by=CREATED_BY_UNKNOWN):
     return TrunkRecord(
         trunk_id=trunk['id'],
         parent_port_id=trunk['port_id'],
@@ -174,7 +174,7 @@ def record_server(clients, server_id, parent_created_by=None):
             if created_by is None:
                 created_by = _guess_created_by(by_id[trunk['port_id']],
                                                server)
-            trunks.append(_trunk_record(trunk, created_by))
+            trunks.append(trunk_record(trunk, created_by))
     return Footprint(project_id=server['tenant_id'],
                      server_id=server_id,
                      trunks=tuple(sorted(trunks, key=lambda t: t.trunk_id)))
@@ -220,7 +220,7 @@ def record_parent_port(clients, port_id,
 
 
 def _footprint_of(clients, trunk, parent_created_by):
-    record = _trunk_record(trunk, parent_created_by)
+    record = trunk_record(trunk, parent_created_by)
     server_id = None
     try:
         parent = clients.ports_client.show_port(record.parent_port_id)['port']

@@ -27,6 +27,7 @@ import dataclasses
 ENABLE_TRUNK = 'enable_trunk'
 REMOVE_SUBPORTS = 'remove_subports'
 WAIT_PARENT_UNBOUND = 'wait_parent_unbound'
+UNBIND_PARENT = 'unbind_parent'
 DELETE_TRUNK = 'delete_trunk'
 DELETE_PORTS = 'delete_ports'
 
@@ -78,7 +79,8 @@ class Plan:
         return not self.steps and not self.refusals
 
 
-def plan(leftovers, keep_ports=False, all_projects=False):
+def plan(leftovers, keep_ports=False, all_projects=False,
+         unbind_stale=False):
     """Order the cleanup of ``leftovers``.
 
     :param leftovers: what :func:`~trunk_cleanup_tempest.cleanup.inspect.
@@ -86,6 +88,9 @@ def plan(leftovers, keep_ports=False, all_projects=False):
     :param keep_ports: detach and delete the trunk but keep every port.
     :param all_projects: allow acting on resources of other projects than
         the footprint's (an admin cleaning for a project).
+    :param unbind_stale: a parent port that still names a server that is
+        gone is unbound by the cleanup (as Nova would have) instead of
+        waited for. Needs admin credentials (``binding:host_id``).
     :returns: :class:`Plan`
     """
     fp = leftovers.footprint
@@ -100,12 +105,12 @@ def plan(leftovers, keep_ports=False, all_projects=False):
 
     for record in fp.trunks:
         _plan_trunk(leftovers, record, steps, refusals, keep_ports,
-                    all_projects)
+                    all_projects, unbind_stale)
     return Plan(leftovers, steps, refusals)
 
 
 def _plan_trunk(leftovers, record, steps, refusals, keep_ports,
-                all_projects):
+                all_projects, unbind_stale):
     fp = leftovers.footprint
     trunk = leftovers.trunks[record.trunk_id]
     parent = leftovers.ports[record.parent_port_id]
@@ -151,7 +156,11 @@ def _plan_trunk(leftovers, record, steps, refusals, keep_ports,
                          'a trunk with subports cannot be deleted, and a '
                          'subport cannot be deleted while on a trunk',
                          after=[enable])
-        if parent.present and parent.device_id:
+        if parent.present and parent.device_id and unbind_stale:
+            wait = add(UNBIND_PARENT, [parent.id],
+                       'the parent still names gone server %s: unbind it '
+                       'as Nova would have' % parent.device_id)
+        elif parent.present and parent.device_id:
             wait = add(WAIT_PARENT_UNBOUND, [parent.id],
                        'the parent still names gone device %s: its trunk '
                        'cannot be deleted while it is bound' %

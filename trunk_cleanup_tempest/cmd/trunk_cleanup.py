@@ -12,21 +12,28 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""``trunk-cleanup``: inspect and clean what deleted servers left on trunks.
+"""``trunk-cleanup``: find and clean what deleted servers left on trunks.
 
-Argument parsing and output only; the work is the cleanup library's.
-Exit codes: 0 nothing of the footprint is left, 1 something is left (it is
-listed with the reason), 2 bad input or the cloud could not be reached.
+Argument parsing and output only; the work is the cleanup library's (and
+the watcher's, for ``watch``). Exit codes: 0 nothing is left, 1 something
+is left (listed with the reason), 2 bad input or the cloud could not be
+reached, always with a one-line reason.
 """
 
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
+import uuid
 
+from oslo_config import cfg
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import executor
+from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 EXIT_CLEAN = 0
@@ -34,161 +41,382 @@ EXIT_LEFT = 1
 EXIT_BAD_INPUT = 2
 
 
-def _add_target(parser, with_footprint=True):
+class BadInput(Exception):
+    """Input found wrong after parsing (e.g. the cloud lacks trunks)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line and exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, '%s: error: %s\n' % (self.prog, message))
+
+
+def _uuid(text):
+    try:
+        return str(uuid.UUID(text))
+    except (ValueError, AttributeError, TypeError):
+        raise argparse.ArgumentTypeError('not a UUID: %r' % text)
+
+
+def _age(text):
+    try:
+        return cleanup.parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError('not a number: %r' % text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError('must be positive: %r' % text)
+        return value
+    return parse
+
+
+def _add_target(parser, orphans=False):
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument('--server', metavar='ID',
-                       help='a server that still exists: its trunks')
-    group.add_argument('--trunk', metavar='ID', help='a trunk')
-    group.add_argument('--port', metavar='ID',
+    group.add_argument('--server', metavar='ID', type=_uuid,
+                       help='a server (its trunks), deleted or not')
+    group.add_argument('--trunk', metavar='ID', type=_uuid, help='a trunk')
+    group.add_argument('--port', metavar='ID', type=_uuid,
                        help='the parent port of a trunk')
-    if with_footprint:
-        group.add_argument('--footprint', metavar='FILE',
-                           help='a footprint saved by "record" before the '
-                                'server was deleted ("-" reads stdin)')
-    parser.add_argument('--parent-created-by',
-                        choices=cleanup.footprint.CREATED_BY,
+    group.add_argument('--footprint', metavar='FILE',
+                       help='a footprint saved by "record" before the server '
+                            'was deleted ("-" reads stdin)')
+    if orphans:
+        group.add_argument('--orphans', action='store_true',
+                           help='every orphaned trunk (see "orphans")')
+    parser.add_argument('--parent-created-by', choices=fp_mod.CREATED_BY,
                         help='who created the parent port, when known')
 
 
+def _add_orphan_filters(parser):
+    parser.add_argument('--all-projects', action='store_true',
+                        help='every project (admin)')
+    parser.add_argument('--project', metavar='ID',
+                        help='only this project\'s trunks')
+    parser.add_argument('--older-than', metavar='AGE', type=_age,
+                        help='only trunks not updated for AGE (30s, 15m, '
+                             '1h, 2d)')
+    parser.add_argument('--tag', action='append', default=[],
+                        help='only trunks with this tag (repeatable)')
+
+
+def _add_format(parser):
+    parser.add_argument('-f', '--format', choices=('table', 'json'),
+                        default='table')
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog='trunk-cleanup',
         description='Find and clean the Neutron trunks, subports and parent '
-                    'ports that deleted servers left behind. Credentials '
-                    'come from the OS_* variables (source an openrc file).')
+                    'ports that deleted servers left behind. Credentials: '
+                    '--os-cloud/OS_CLOUD (clouds.yaml), else the OS_* '
+                    'variables (Keystone v3).')
+    parser.add_argument('--os-cloud', metavar='NAME',
+                        help='a cloud of clouds.yaml (default: $OS_CLOUD)')
     parser.add_argument('--debug', action='store_true',
-                        help='log every API call')
-    sub = parser.add_subparsers(dest='command', required=True)
+                        help='log every API call (tokens and passwords '
+                             'are never logged)')
+    sub = parser.add_subparsers(dest='command', required=True,
+                                parser_class=Parser)
 
     record = sub.add_parser(
         'record', help='print the trunk footprint of a live server as JSON, '
-                       'to clean it up after the server is deleted')
-    record.add_argument('--server', metavar='ID', required=True)
-    record.add_argument('--parent-created-by',
-                        choices=cleanup.footprint.CREATED_BY)
+                       'to clean it after the server is deleted')
+    record.add_argument('--server', metavar='ID', type=_uuid, required=True)
+    record.add_argument('--parent-created-by', choices=fp_mod.CREATED_BY)
 
     inspect = sub.add_parser('inspect',
-                             help='show what of a footprint is left')
+                             help='show what of a trunk footprint is left')
     _add_target(inspect)
-    inspect.add_argument('-f', '--format', choices=('table', 'json'),
-                         default='table')
+    _add_format(inspect)
+
+    orphans = sub.add_parser(
+        'orphans', help='trunks whose parent port is unbound or names a '
+                        'server that no longer exists')
+    _add_orphan_filters(orphans)
+    _add_format(orphans)
 
     clean = sub.add_parser(
-        'cleanup', help='detach subports, delete the trunk, then delete the '
+        'cleanup', help='detach subports, delete the trunk, then the '
                         'ports; a dry run unless --yes is given')
-    _add_target(clean)
+    _add_target(clean, orphans=True)
+    _add_orphan_filters(clean)
     clean.add_argument('--yes', action='store_true',
                        help='really write; without it nothing is changed')
     clean.add_argument('--keep-ports', action='store_true',
                        help='delete the trunk but keep its ports')
-    clean.add_argument('--all-projects', action='store_true',
-                       help='act on resources of other projects (admin)')
-    clean.add_argument('--timeout', type=_positive, default=60,
+    clean.add_argument('--unbind-stale', action='store_true',
+                       help='unbind a parent port that still names a gone '
+                            'server instead of waiting for Nova (admin)')
+    clean.add_argument('--workers', type=_positive(int), default=8,
+                       help='trunks cleaned at once (default: %(default)s)')
+    clean.add_argument('--timeout', type=_positive(float), default=60,
                        help='seconds each wait or retried write may take '
                             '(default: %(default)s)')
-    clean.add_argument('--interval', type=_positive, default=1.0,
-                       help='seconds between two polls (default: '
-                            '%(default)s)')
-    clean.add_argument('-f', '--format', choices=('table', 'json'),
-                       default='table')
+    clean.add_argument('--interval', type=_positive(float), default=1.0,
+                       help='first wait between two tries; it doubles '
+                            '(default: %(default)s)')
+    _add_format(clean)
+
+    watch = sub.add_parser(
+        'watch', help='clean the trunk of each server Nova deletes, from '
+                      'its notifications, and sweep orphans periodically')
+    watch.add_argument('--config-file', action='append', default=[],
+                       help='oslo.config file(s) naming the bus '
+                            '(transport_url), e.g. nova.conf')
+    watch.add_argument('--transport-url',
+                       help='the bus, if no config file names it')
+    watch.add_argument('--sweep-interval', type=_positive(float),
+                       default=300, help='seconds between orphan sweeps '
+                                         '(default: %(default)s)')
+    watch.add_argument('--sweep-older-than', type=_age, default='1h',
+                       metavar='AGE',
+                       help='sweep only trunks not updated for AGE, so a '
+                            'trunk waiting for its server is left alone '
+                            '(default: 1h)')
+    watch.add_argument('--workers', type=_positive(int), default=8)
+    watch.add_argument('--timeout', type=_positive(float), default=60)
+    watch.add_argument('--interval', type=_positive(float), default=1.0)
     return parser
 
 
-def _positive(text):
+# -- footprints ----------------------------------------------------------
+
+def _read_footprint(path, stdin):
+    if path == '-':
+        return cleanup.Footprint.from_json(stdin.read())
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('not a number: %r' % text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError('must be positive: %r' % text)
-    return value
+        with open(path) as f:
+            return cleanup.Footprint.from_json(f.read())
+    except OSError as exc:
+        raise cleanup.InvalidFootprint(str(exc))
+
+
+def _server_footprint(clients, server_id, created_by):
+    """A live server's footprint, or what still names a deleted one."""
+    try:
+        return cleanup.record_server(clients, server_id, created_by)
+    except cleanup.NotFound:
+        ports = clients.ports_client.list_ports(
+            device_id=server_id)['ports']
+        trunks = clients.trunks_client.list_trunks(
+            port_id=[p['id'] for p in ports])['trunks'] if ports else []
+        if not trunks:
+            raise cleanup.NotFound(
+                'server %s not found, and no port names it: if it was '
+                'deleted, its trunk is no longer linked to it (see '
+                '"trunk-cleanup orphans")' % server_id)
+        records = tuple(fp_mod.trunk_record(t) for t in trunks)
+        return cleanup.Footprint(project_id=records[0].project_id,
+                                 trunks=records, server_id=server_id)
 
 
 def _footprint(args, clients, stdin):
-    created_by = getattr(args, 'parent_created_by', None)
-    if getattr(args, 'footprint', None):
-        if args.footprint == '-':
-            return cleanup.Footprint.from_json(stdin.read())
-        try:
-            with open(args.footprint) as f:
-                return cleanup.Footprint.from_json(f.read())
-        except OSError as exc:
-            raise cleanup.InvalidFootprint(str(exc))
+    created_by = args.parent_created_by or fp_mod.CREATED_BY_UNKNOWN
+    if args.footprint:
+        return _read_footprint(args.footprint, stdin)
     if args.server:
-        return cleanup.record_server(clients, args.server, created_by)
+        return _server_footprint(clients, args.server,
+                                 args.parent_created_by)
     if args.trunk:
-        return cleanup.record_trunk(
-            clients, args.trunk,
-            created_by or cleanup.footprint.CREATED_BY_UNKNOWN)
-    return cleanup.record_parent_port(
-        clients, args.port,
-        created_by or cleanup.footprint.CREATED_BY_UNKNOWN)
+        return cleanup.record_trunk(clients, args.trunk, created_by)
+    return cleanup.record_parent_port(clients, args.port, created_by)
 
 
-def _print_leftovers(leftovers, fmt, out):
+def _require_trunks(clients):
+    try:
+        clients.extensions_client.show_extension('trunk')
+    except lib_exc.NotFound:
+        raise BadInput('the Neutron "trunk" extension is not enabled on '
+                       'this cloud')
+
+
+# -- output --------------------------------------------------------------
+
+def _table(rows, out):
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write('  '.join(str(c).ljust(w) for c, w in zip(row, widths))
+                  .rstrip() + '\n')
+
+
+def _print_leftovers(found, fmt, out):
     if fmt == 'json':
-        out.write(json.dumps(leftovers.to_dict(), indent=2, sort_keys=True)
+        out.write(json.dumps(found.to_dict(), indent=2, sort_keys=True)
                   + '\n')
         return
-    rows = [('kind', 'id', 'state', 'status', 'device_id', 'binding_host')]
-    server = [leftovers.server] if leftovers.server else []
-    for res in server + list(leftovers.trunks.values()) + list(
-            leftovers.ports.values()):
-        rows.append((res.kind if not res.role else res.role, res.id,
+    rows = [('kind', 'id', 'state', 'status', 'device_id')]
+    server = [found.server] if found.server else []
+    for res in server + list(found.trunks.values()) + list(
+            found.ports.values()):
+        rows.append((res.role or res.kind, res.id,
                      'present' if res.present else 'gone',
-                     res.status or '', res.device_id or '',
-                     res.binding_host or ''))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write('  '.join(c.ljust(w) for c, w in zip(row, widths))
-                  .rstrip() + '\n')
-    out.write('clean: nothing of the footprint is left\n' if leftovers.clean
+                     res.status or '', res.device_id or ''))
+    _table(rows, out)
+    out.write('clean: nothing of the footprint is left\n' if found.clean
               else '%d resource(s) of the footprint left\n'
-              % len(leftovers.present))
+              % len(found.present))
 
 
-def run(args, clients, out, stdin):
+def _print_orphans(orphans, fmt, out):
+    if fmt == 'json':
+        out.write(json.dumps([o.to_dict() for o in orphans], indent=2,
+                             sort_keys=True) + '\n')
+        return
+    if orphans:
+        rows = [('trunk', 'project', 'subports', 'updated', 'reason')]
+        rows += [(o.trunk.trunk_id, o.trunk.project_id,
+                  len(o.trunk.subports), o.updated_at or '', o.reason)
+                 for o in orphans]
+        _table(rows, out)
+    out.write('%d orphaned trunk(s)\n' % len(orphans))
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total, stream):
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.shown = total > 1 and stream.isatty()
+
+    def __call__(self, _report):
+        with self.lock:
+            self.done += 1
+            if self.shown:
+                filled = 30 * self.done // self.total
+                self.stream.write('\r[%s%s] %d/%d trunks' % (
+                    '=' * filled, ' ' * (30 - filled), self.done,
+                    self.total))
+                if self.done == self.total:
+                    self.stream.write('\n')
+                self.stream.flush()
+
+
+def _print_reports(reports, fmt, out):
+    if fmt == 'json':
+        data = [r.to_dict() for r in reports]
+        out.write(json.dumps(data[0] if len(data) == 1 else data, indent=2,
+                             sort_keys=True) + '\n')
+        return
+    for report in reports:
+        if len(reports) > 1:
+            out.write('== trunk(s) %s\n' % ', '.join(
+                report.footprint.trunk_ids))
+        out.write(str(report) + '\n')
+    if len(reports) > 1:
+        clean = sum(1 for r in reports if r.clean)
+        out.write('%d of %d footprint(s) clean\n' % (clean, len(reports)))
+
+
+# -- commands ------------------------------------------------------------
+
+def _orphans(args, clients):
+    return cleanup.find_orphans(
+        clients, all_projects=args.all_projects, project_id=args.project,
+        older_than=args.older_than, tags=args.tag)
+
+
+def run(args, clients, out, err, stdin):
     """Run one parsed command; returns the exit code."""
+    _require_trunks(clients)
     if args.command == 'record':
         fp = cleanup.record_server(clients, args.server,
                                    args.parent_created_by)
         out.write(fp.to_json() + '\n')
         return EXIT_CLEAN
-    fp = _footprint(args, clients, stdin)
+    if args.command == 'orphans':
+        orphans = _orphans(args, clients)
+        _print_orphans(orphans, args.format, out)
+        return EXIT_LEFT if orphans else EXIT_CLEAN
     if args.command == 'inspect':
-        leftovers = cleanup.inspect(clients, fp)
-        _print_leftovers(leftovers, args.format, out)
-        return EXIT_CLEAN if leftovers.clean else EXIT_LEFT
-    report = cleanup.cleanup(clients, fp, dry_run=not args.yes,
-                             keep_ports=args.keep_ports,
-                             all_projects=args.all_projects,
-                             timeout=args.timeout, interval=args.interval)
-    out.write((report.to_json() if args.format == 'json' else str(report))
-              + '\n')
-    return EXIT_CLEAN if report.clean else EXIT_LEFT
+        found = cleanup.inspect(clients, _footprint(args, clients, stdin))
+        _print_leftovers(found, args.format, out)
+        return EXIT_CLEAN if found.clean else EXIT_LEFT
+    footprints = ([o.footprint for o in _orphans(args, clients)]
+                  if args.orphans else [_footprint(args, clients, stdin)])
+    reports = cleanup.cleanup_many(
+        clients, footprints, workers=args.workers,
+        progress=Progress(len(footprints), err), dry_run=not args.yes,
+        keep_ports=args.keep_ports, all_projects=args.all_projects,
+        unbind_stale=args.unbind_stale, timeout=args.timeout,
+        interval=args.interval)
+    if not reports:
+        out.write('nothing to do: no orphaned trunk\n')
+        return EXIT_CLEAN
+    _print_reports(reports, args.format, out)
+    return EXIT_CLEAN if all(r.clean for r in reports) else EXIT_LEFT
 
 
-def main(argv=None, clients_factory=clients_mod.from_environ,
-         out=sys.stdout, err=sys.stderr, stdin=sys.stdin):
+def watch(args, clients, out, stop=None):
+    """Run the cleanup service until SIGTERM (or ``stop`` is set)."""
+    from trunk_cleanup_tempest.watch import service
+
+    _require_trunks(clients)
+    conf = cfg.ConfigOpts()
+    conf([], project='trunk-cleanup', default_config_files=args.config_file)
+    watcher = service.Watcher(clients, workers=args.workers,
+                              timeout=args.timeout, interval=args.interval,
+                              sweep_older_than=args.sweep_older_than)
+    listener = service.listener(conf, watcher, args.transport_url)
+    stop = stop or threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    sweeper = threading.Thread(target=watcher.sweep_forever,
+                               args=(args.sweep_interval,), daemon=True)
+    listener.start()
+    sweeper.start()
+    logging.getLogger(__name__).info(
+        'watching %s for deleted servers; sweeping every %ss',
+        service.TOPIC, args.sweep_interval)
+    stop.wait()
+    listener.stop()
+    listener.wait()
+    watcher.stop()
+    out.write('trunk-cleanup watch: stopped\n')
+    return EXIT_CLEAN
+
+
+def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
+         stdin=sys.stdin):
     parser = build_parser()
     args = parser.parse_args(argv)
     # tempest.lib omits tokens and passwords from what it logs.
-    logging.basicConfig(stream=err, format='%(levelname)s %(message)s',
-                        level=logging.DEBUG if args.debug else logging.WARNING)
+    logging.basicConfig(stream=err, format='%(asctime)s %(levelname)s '
+                        '%(name)s %(message)s',
+                        level=logging.DEBUG if args.debug else (
+                            logging.INFO if args.command == 'watch'
+                            else logging.WARNING))
     try:
-        clients = clients_factory()
-        return run(args, clients, out, stdin)
-    except (cleanup.CleanupError, clients_mod.MissingCredentials) as exc:
-        err.write('trunk-cleanup: error: %s\n' % exc)
-        return EXIT_BAD_INPUT
+        if clients_factory is None:
+            clients = clients_mod.from_args(args.os_cloud)
+        else:
+            clients = clients_factory()
+        if args.command == 'watch':
+            return watch(args, clients, out)
+        return run(args, clients, out, err, stdin)
+    except (cleanup.CleanupError, clients_mod.MissingCredentials,
+            BadInput) as exc:
+        return _fail(err, str(exc))
     except lib_exc.Unauthorized:
-        err.write('trunk-cleanup: error: the cloud refused the credentials '
-                  '(HTTP 401)\n')
-        return EXIT_BAD_INPUT
-    except lib_exc.RestClientException as exc:
-        err.write('trunk-cleanup: error: %s\n'
-                  % cleanup.executor.error_text(exc))
-        return EXIT_BAD_INPUT
+        return _fail(err, 'the cloud refused the credentials (HTTP 401)')
+    except (lib_exc.RestClientException,) + executor.CONNECTION_ERRORS as exc:
+        return _fail(err, executor.error_text(exc))
+
+
+def _fail(err, reason):
+    err.write('trunk-cleanup: error: %s\n' % ' '.join(str(reason).split()))
+    return EXIT_BAD_INPUT
 
 
 if __name__ == '__main__':

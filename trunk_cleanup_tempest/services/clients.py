@@ -24,8 +24,10 @@ import os
 
 from tempest.lib import auth
 from tempest.lib.services.compute import servers_client
+from tempest.lib.services.network import extensions_client
 from tempest.lib.services.network import ports_client
 from tempest.lib.services.network import trunks_client
+import yaml
 
 REQUIRED = ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME')
 
@@ -46,6 +48,87 @@ class CloudClients:
         self.ports_client = client(ports_client.PortsClient, 'network')
         self.servers_client = client(servers_client.ServersClient,
                                      'compute')
+        self.extensions_client = client(extensions_client.ExtensionsClient,
+                                        'network')
+
+
+def config_files(environ=None):
+    """Where clouds.yaml is looked for, as openstacksdk looks."""
+    env = os.environ if environ is None else environ
+    dirs = [os.getcwd(), os.path.expanduser('~/.config/openstack'),
+            '/etc/openstack']
+    files = [os.path.join(d, 'clouds.yaml') for d in dirs]
+    if env.get('OS_CLIENT_CONFIG_FILE'):
+        files.insert(0, env['OS_CLIENT_CONFIG_FILE'])
+    return files
+
+
+def cloud_environ(name, files=None):
+    """The ``OS_*`` variables that cloud ``name`` of clouds.yaml stands for.
+
+    A ``secure.yaml`` beside the clouds.yaml (where passwords often live)
+    is merged in.
+
+    :raises MissingCredentials: no such cloud, or a file that is not YAML.
+    """
+    files = files if files is not None else config_files()
+    for path in files:
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path) as f:
+                clouds = (yaml.safe_load(f) or {}).get('clouds') or {}
+            secure = os.path.join(os.path.dirname(path), 'secure.yaml')
+            if os.path.exists(secure):
+                with open(secure) as f:
+                    secrets = (yaml.safe_load(f) or {}).get('clouds') or {}
+            else:
+                secrets = {}
+        except (OSError, yaml.YAMLError, AttributeError) as exc:
+            raise MissingCredentials('cannot read %s: %s' % (path, exc))
+        if name in clouds:
+            cloud = _merge(clouds[name], secrets.get(name) or {})
+            return _as_environ(cloud)
+    raise MissingCredentials('cloud %r not found in %s' % (
+        name, ', '.join(files)))
+
+
+def _merge(base, extra):
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _as_environ(cloud):
+    creds = cloud.get('auth') or {}
+    pairs = {
+        'OS_AUTH_URL': creds.get('auth_url'),
+        'OS_USERNAME': creds.get('username'),
+        'OS_PASSWORD': creds.get('password'),
+        'OS_PROJECT_NAME': creds.get('project_name'),
+        'OS_USER_DOMAIN_NAME': creds.get('user_domain_name') or
+        creds.get('domain_name'),
+        'OS_PROJECT_DOMAIN_NAME': creds.get('project_domain_name') or
+        creds.get('domain_name'),
+        'OS_REGION_NAME': cloud.get('region_name'),
+        'OS_INTERFACE': cloud.get('interface'),
+        'OS_CACERT': cloud.get('cacert'),
+        'OS_INSECURE': 'true' if cloud.get('verify') is False else '',
+    }
+    return {k: str(v) for k, v in pairs.items() if v}
+
+
+def from_args(os_cloud=None, environ=None):
+    """Clients for ``--os-cloud``/``OS_CLOUD`` or else the ``OS_*``."""
+    env = os.environ if environ is None else environ
+    name = os_cloud or env.get('OS_CLOUD')
+    if name:
+        return from_environ(cloud_environ(name, config_files(env)))
+    return from_environ(env)
 
 
 def from_environ(environ=None):

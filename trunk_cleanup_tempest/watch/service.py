@@ -1,0 +1,187 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Clean a deleted server's trunk when Nova says it is gone.
+
+The service listens for Nova's versioned notifications on the cloud's bus
+(an oslo.messaging notification listener with a pool of its own, so other
+consumers still get every message):
+
+* ``instance.delete.start``: the server and its bound ports still exist, so
+  its trunk footprint is recorded (the ports it names are also in the
+  payload's ``ip_addresses``);
+* ``instance.delete.end``: Nova has unbound or deleted the ports; the
+  footprint is cleaned with the library.
+
+A periodic sweep of orphans (older than a grace period, so a trunk made for
+a server not yet booted is left alone) catches what a lost notification, a
+restart or an earlier failure missed: every step is re-derived from the
+cloud's state, so nothing is kept but what is in flight.
+"""
+
+from concurrent import futures
+import threading
+
+from oslo_log import log as logging
+import oslo_messaging
+
+from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+
+LOG = logging.getLogger(__name__)
+
+TOPIC = 'versioned_notifications'
+POOL = 'trunk-cleanup'
+EVENTS = r'^instance\.delete\.(start|end)$'
+
+
+def _payload(payload):
+    """(server ID, project ID, port IDs) from a versioned instance payload."""
+    data = payload.get('nova_object.data', payload) or {}
+    ports = []
+    for ip in data.get('ip_addresses') or ():
+        port = (ip.get('nova_object.data', ip) or {}).get('port_uuid')
+        if port and port not in ports:
+            ports.append(port)
+    return data.get('uuid'), data.get('tenant_id'), ports
+
+
+class Watcher:
+    """Cleans trunks of deleted servers, on notification and by sweep.
+
+    :param clients: admin clients (``trunks_client``, ``ports_client``,
+        ``servers_client``): the service acts for every project.
+    """
+
+    def __init__(self, clients, workers=8, timeout=60, interval=1.0,
+                 sweep_older_than=None):
+        self.clients = clients
+        self.timeout = timeout
+        self.interval = interval
+        self.sweep_older_than = sweep_older_than
+        self.pool = futures.ThreadPoolExecutor(max_workers=workers)
+        self.workers = workers
+        self.pending = {}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    # -- notifications ----------------------------------------------------
+
+    def delete_started(self, server_id, port_ids):
+        """Record the footprint while the server and its ports exist."""
+        try:
+            footprint = cleanup.record_server(self.clients, server_id)
+        except cleanup.NotFound:
+            footprint = None
+        if footprint is None or not footprint.trunks:
+            footprint = self._footprint_of_ports(server_id, None, port_ids)
+        if footprint is not None and footprint.trunks:
+            with self.lock:
+                self.pending[server_id] = footprint
+
+    def delete_ended(self, server_id, project_id, port_ids):
+        """Clean the trunk of a server Nova has deleted.
+
+        :returns: a future of the report, or None when the server stood on
+            no trunk.
+        """
+        with self.lock:
+            footprint = self.pending.pop(server_id, None)
+        if footprint is None:
+            footprint = self._footprint_of_ports(server_id, project_id,
+                                                 port_ids)
+        if footprint is None:
+            return None
+        return self.pool.submit(self._clean, footprint,
+                                'server %s deleted' % server_id)
+
+    def _footprint_of_ports(self, server_id, project_id, port_ids):
+        if not port_ids:
+            return None
+        trunks = self.clients.trunks_client.list_trunks(
+            port_id=list(port_ids))['trunks']
+        if not trunks:
+            return None
+        records = tuple(fp_mod.trunk_record(t) for t in trunks)
+        return fp_mod.Footprint(project_id=project_id or
+                                records[0].project_id,
+                                trunks=records, server_id=server_id)
+
+    def _clean(self, footprint, why):
+        report = cleanup.cleanup(self.clients, footprint, all_projects=True,
+                                 unbind_stale=True, timeout=self.timeout,
+                                 interval=self.interval)
+        LOG.info('%s: trunk(s) %s: %s', why, ', '.join(footprint.trunk_ids),
+                 report.summary)
+        return report
+
+    # -- the sweep --------------------------------------------------------
+
+    def sweep(self):
+        """Clean every orphan older than the grace period, once."""
+        orphans = cleanup.find_orphans(self.clients, all_projects=True,
+                                       older_than=self.sweep_older_than)
+        if not orphans:
+            LOG.debug('sweep: no orphaned trunk')
+            return []
+        LOG.info('sweep: %d orphaned trunk(s)', len(orphans))
+        jobs = [self.pool.submit(self._clean, o.footprint,
+                                 'sweep: %s' % o.reason) for o in orphans]
+        return [job.result() for job in jobs]
+
+    def sweep_forever(self, interval):
+        while not self.stopped.wait(interval):
+            try:
+                self.sweep()
+            except Exception:
+                # A sweep that fails (cloud down, bus restart) is retried at
+                # the next interval: nothing it knew is lost.
+                LOG.exception('sweep failed; trying again in %ss', interval)
+
+    def stop(self):
+        self.stopped.set()
+        self.pool.shutdown(wait=True)
+
+
+class NotificationEndpoint:
+    """The oslo.messaging endpoint: hands each delete to the watcher."""
+
+    filter_rule = oslo_messaging.NotificationFilter(event_type=EVENTS)
+
+    def __init__(self, watcher):
+        self.watcher = watcher
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        server_id, project_id, ports = _payload(payload)
+        if not server_id:
+            return oslo_messaging.NotificationResult.HANDLED
+        try:
+            if event_type.endswith('.start'):
+                self.watcher.delete_started(server_id, ports)
+            else:
+                self.watcher.delete_ended(server_id, project_id, ports)
+        except Exception:
+            # The sweep will find what this could not clean.
+            LOG.exception('%s for server %s not handled', event_type,
+                          server_id)
+        return oslo_messaging.NotificationResult.HANDLED
+
+
+def listener(conf, watcher, transport_url=None):
+    """A notification listener on the bus named by ``conf`` or the URL."""
+    transport = oslo_messaging.get_notification_transport(
+        conf, url=transport_url)
+    return oslo_messaging.get_notification_listener(
+        transport, [oslo_messaging.Target(topic=TOPIC)],
+        [NotificationEndpoint(watcher)], executor='threading', pool=POOL)

@@ -1,0 +1,173 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+import datetime
+
+import urllib3
+
+from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import orphans
+from trunk_cleanup_tempest.cleanup import report as rep
+from unit_tests import base
+from unit_tests import fake_cloud
+
+NOW = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=datetime.timezone.utc)
+
+
+class TestFindOrphans(base.TestCase):
+
+    def find(self, **kwargs):
+        kwargs.setdefault('now', NOW)
+        return cleanup.find_orphans(self.clients, **kwargs)
+
+    def test_unbound_and_stale_parents_are_orphans(self):
+        _, live_trunk, _, _ = self.cloud.stand_up()
+        gone, unbound_trunk, _, _ = self.cloud.stand_up()
+        self.cloud.delete_server(gone)
+        stale, stale_trunk, stale_parent, _ = self.cloud.stand_up()
+        self.cloud.delete_server(stale, unbind=False)
+        found = {o.trunk.trunk_id: o for o in self.find()}
+        self.assertEqual({unbound_trunk, stale_trunk}, set(found))
+        self.assertIn('is unbound', found[unbound_trunk].reason)
+        self.assertEqual('parent port %s names server %s, which no longer '
+                         'exists' % (stale_parent, stale),
+                         found[stale_trunk].reason)
+        self.assertEqual(stale, found[stale_trunk].footprint.server_id)
+        self.assertEqual(2, len(found[stale_trunk].to_dict()['subport_ids']))
+
+    def test_pages_through_everything_with_list_calls(self):
+        for _ in range(7):
+            server, *_ = self.cloud.stand_up(subports=1)
+            self.cloud.delete_server(server)
+        self.cloud.requests.clear()
+        self.assertEqual(7, len(cleanup.find_orphans(self.clients)))
+        # Trunks in pages of 3 (3+3+1), parents in one filtered call, and
+        # no Nova call: no parent is bound.
+        self.patch(orphans, 'PAGE_SIZE', 3)
+        self.cloud.requests.clear()
+        self.assertEqual(7, len(cleanup.find_orphans(self.clients)))
+        self.assertEqual(['/v2.0/trunks'] * 3 + ['/v2.0/ports'],
+                         [p for _, p in self.cloud.requests])
+
+    def test_age_and_project_and_tag_filters(self):
+        server, old, _, _ = self.cloud.stand_up(
+            updated_at='2026-11-24T10:00:00Z')
+        self.cloud.delete_server(server)
+        server, new, _, _ = self.cloud.stand_up(
+            updated_at='2026-11-24T11:59:00Z', tags=['blue'])
+        self.cloud.delete_server(server)
+        hour = cleanup.parse_age('1h')
+        self.assertEqual([old], [o.trunk.trunk_id for o in
+                                 self.find(older_than=hour)])
+        self.assertEqual([new], [o.trunk.trunk_id for o in
+                                 self.find(tags=['blue'])])
+        self.assertEqual([], self.find(project_id=fake_cloud.OTHER_PROJECT))
+        self.assertEqual([old, new], [o.trunk.trunk_id for o in self.find()])
+
+    def test_nothing_found(self):
+        self.assertEqual([], self.find())
+        self.assertEqual([], self.find(older_than=cleanup.parse_age('1s')))
+
+    def test_parse_age(self):
+        self.assertEqual(datetime.timedelta(minutes=15),
+                         cleanup.parse_age('15m'))
+        self.assertEqual(datetime.timedelta(days=2), cleanup.parse_age('2d'))
+        for bad in ('', 'h', '1w', '-1h', '1.5h', None):
+            self.assertRaises(ValueError, cleanup.parse_age, bad)
+
+    def test_orphans_clean_with_stale_parents_unbound(self):
+        stale, *_ = self.cloud.stand_up()
+        self.cloud.delete_server(stale, unbind=False)
+        found = self.find()
+        reports = cleanup.cleanup_many(
+            self.clients, [o.footprint for o in found], workers=2,
+            timeout=0.3, interval=0.01, unbind_stale=True)
+        self.assertTrue(reports[0].clean, str(reports[0]))
+        self.assertEqual(rep.DONE, self.outcomes(reports[0])[
+            ('unbind_parent', found[0].trunk.parent_port_id)])
+        self.assertEqual({}, self.cloud.trunks)
+
+
+class TestCleanupMany(base.TestCase):
+
+    def test_each_footprint_on_its_own(self):
+        footprints, progress = [], []
+        for _ in range(5):
+            footprints.append(self.stand_up())
+            self.cloud.delete_server(self.server)
+        live = self.stand_up()
+        reports = cleanup.cleanup_many(
+            self.clients, footprints + [live], workers=3,
+            progress=progress.append, timeout=0.3, interval=0.01)
+        self.assertEqual([True] * 5 + [False], [r.clean for r in reports])
+        self.assertEqual(6, len(progress))
+        self.assertEqual(live.trunk_ids, list(self.cloud.trunks))
+
+    def test_workers_must_be_positive(self):
+        self.assertRaises(cleanup.CleanupError, cleanup.cleanup_many,
+                          self.clients, [], workers=0)
+
+
+class TestUnbindParent(base.TestCase):
+
+    def test_refuses_a_port_booted_on_meanwhile(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+
+        def reboot(cloud, method, path):
+            if method == 'GET' and path == '/v2.0/ports/%s' % self.parent:
+                cloud.hooks.clear()
+                cloud.unbind(self.parent)
+                self.other = cloud.boot(self.parent)
+        self.cloud.hooks.append(reboot)
+        report = self.run_cleanup(fp, unbind_stale=True)
+        self.assertEqual(rep.REFUSED,
+                         self.outcomes(report)[('unbind_parent',
+                                                self.parent)])
+        self.assertEqual(self.other,
+                         self.cloud.ports[self.parent]['device_id'])
+
+    def test_already_unbound(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+
+        def nova_catches_up(cloud, method, path):
+            if method == 'GET' and path == '/v2.0/ports/%s' % self.parent:
+                cloud.hooks.clear()
+                cloud.unbind(self.parent)
+        self.cloud.hooks.append(nova_catches_up)
+        report = self.run_cleanup(fp, unbind_stale=True)
+        self.assertTrue(report.clean)
+        self.assertEqual(rep.GONE, self.outcomes(report)[
+            ('unbind_parent', self.parent)])
+
+
+class TestConnectionErrors(base.TestCase):
+
+    def test_dropped_connection_is_retried(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        drops = []
+
+        def drop_first_trunk_delete(cloud, method, path):
+            if method == 'DELETE' and '/trunks/' in path and not drops:
+                drops.append(path)
+                # The cloud applied the delete, then the answer was lost.
+                del cloud.trunks[self.trunk]
+                raise urllib3.exceptions.ProtocolError('connection reset')
+        self.cloud.hooks.append(drop_first_trunk_delete)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual(rep.GONE, self.outcomes(report)[
+            ('delete_trunk', self.trunk)])

@@ -1,0 +1,143 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+import datetime
+
+from oslo_config import cfg
+import oslo_messaging
+
+from trunk_cleanup_tempest.watch import service
+from unit_tests import base
+
+
+def payload(server_id, port_ids=(), project='p'):
+    return {'nova_object.name': 'InstanceActionPayload',
+            'nova_object.data': {
+                'uuid': server_id, 'tenant_id': project,
+                'ip_addresses': [{'nova_object.data': {'port_uuid': p}}
+                                 for p in port_ids]}}
+
+
+class TestWatcher(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.watcher = service.Watcher(self.clients, workers=2, timeout=0.3,
+                                       interval=0.01)
+        self.addCleanup(self.watcher.stop)
+
+    def test_payload(self):
+        self.assertEqual(('s', 'p', ['a', 'b']),
+                         service._payload(payload('s', ['a', 'b', 'a'])))
+        self.assertEqual((None, None, []), service._payload({}))
+
+    def test_start_records_and_end_cleans(self):
+        self.stand_up()
+        self.watcher.delete_started(self.server, [])
+        self.assertEqual([self.trunk],
+                         self.watcher.pending[self.server].trunk_ids)
+        self.cloud.delete_server(self.server)
+        report = self.watcher.delete_ended(self.server, None, []).result()
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual({}, self.cloud.trunks)
+        self.assertEqual({}, self.watcher.pending)
+
+    def test_end_without_start_uses_the_payload_ports(self):
+        self.stand_up()
+        self.cloud.delete_server(self.server)
+        report = self.watcher.delete_ended(self.server, None,
+                                           [self.parent]).result()
+        self.assertTrue(report.clean, str(report))
+
+    def test_server_on_no_trunk_is_ignored(self):
+        server = self.cloud.boot(self.cloud.add_port())
+        self.watcher.delete_started(server, [])
+        self.assertEqual({}, self.watcher.pending)
+        self.assertIsNone(self.watcher.delete_ended(server, None, []))
+        self.assertIsNone(self.watcher.delete_ended('gone', None,
+                                                    ['no-such-port']))
+
+    def test_stale_binding_is_taken_over(self):
+        self.stand_up()
+        self.watcher.delete_started(self.server, [])
+        self.cloud.delete_server(self.server, unbind=False)
+        report = self.watcher.delete_ended(self.server, None, []).result()
+        self.assertTrue(report.clean, str(report))
+
+    def test_sweep_spares_young_trunks(self):
+        server, old, _, _ = self.cloud.stand_up(
+            updated_at='2026-01-01T00:00:00Z')
+        self.cloud.delete_server(server)
+        young_parent = self.cloud.add_port()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        young = self.cloud.add_trunk(
+            young_parent, updated_at=now.strftime('%Y-%m-%dT%H:%M:%SZ'))
+        self.watcher.sweep_older_than = datetime.timedelta(hours=1)
+        reports = self.watcher.sweep()
+        self.assertEqual([[old]], [r.footprint.trunk_ids for r in reports])
+        self.assertEqual([young], list(self.cloud.trunks))
+        self.assertEqual([], [r for r in self.watcher.sweep()
+                              if r.footprint.trunk_ids != [young]])
+
+    def test_sweep_forever_survives_errors_and_stops(self):
+        calls = []
+
+        def sweep():
+            calls.append(1)
+            if len(calls) == 2:
+                self.watcher.stopped.set()
+            raise RuntimeError('cloud down')
+        self.watcher.sweep = sweep
+        self.watcher.sweep_forever(0.01)
+        self.assertEqual(2, len(calls))
+
+
+class TestEndpoint(base.TestCase):
+
+    def test_dispatch(self):
+        seen = []
+
+        class Recorder:
+            def delete_started(self, server_id, ports):
+                seen.append(('start', server_id, ports))
+
+            def delete_ended(self, server_id, project, ports):
+                seen.append(('end', server_id, project, ports))
+                raise RuntimeError('cloud down')
+
+        endpoint = service.NotificationEndpoint(Recorder())
+        handled = oslo_messaging.NotificationResult.HANDLED
+        self.assertEqual(handled, endpoint.info(
+            {}, 'nova-compute:h', 'instance.delete.start',
+            payload('s', ['p1']), {}))
+        self.assertEqual(handled, endpoint.info(
+            {}, 'nova-compute:h', 'instance.delete.end',
+            payload('s', [], 'proj'), {}))
+        self.assertEqual(handled, endpoint.info(
+            {}, 'nova-compute:h', 'instance.delete.end', {}, {}))
+        self.assertEqual([('start', 's', ['p1']), ('end', 's', 'proj', [])],
+                         seen)
+        self.assertTrue(endpoint.filter_rule.match(
+            {}, {}, 'instance.delete.end', {}, {}))
+        self.assertFalse(endpoint.filter_rule.match(
+            {}, {}, 'instance.create.end', {}, {}))
+
+    def test_listener_on_a_pool_of_its_own(self):
+        conf = cfg.ConfigOpts()
+        conf([])
+        listener = service.listener(conf, service.Watcher(self.clients),
+                                    'fake://')
+        # A pool of its own: other consumers (ceilometer...) still get
+        # every notification.
+        self.assertEqual(service.POOL, listener._pool)
