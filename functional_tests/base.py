@@ -20,35 +20,37 @@ in ``$TRUNK_CLEANUP_LOCALCLOUD``.
 """
 
 import os
-import re
+import subprocess
+import sys
 
+import fixtures
 from oslotest import base
 from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from tempest.lib.services.network import networks_client
 from tempest.lib.services.network import subnets_client
+from tempest.lib.services.network import tags_client
 
+from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
+from trunk_cleanup_tempest.localcloud import faultproxy
 from trunk_cleanup_tempest.services import clients as clients_mod
-
-
-def environ(cloud, user):
-    """The OS_* variables of ``user`` on the running cloud."""
-    return dict(re.findall(r'export (\w+)=(\S*)', cloud.openrc(user)))
 
 
 class Clients(clients_mod.CloudClients):
     """The library's three clients plus what the tests use to set up."""
 
-    def __init__(self, env):
-        base_clients = clients_mod.from_environ(env)
+    def __init__(self, env, **kwargs):
+        base_clients = clients_mod.from_environ(env, **kwargs)
         self.__dict__.update(base_clients.__dict__)
         provider = self.ports_client.auth_provider
         self.networks_client = networks_client.NetworksClient(
             provider, 'network', 'RegionOne')
         self.subnets_client = subnets_client.SubnetsClient(
+            provider, 'network', 'RegionOne')
+        self.tags_client = tags_client.TagsClient(
             provider, 'network', 'RegionOne')
 
 
@@ -62,10 +64,23 @@ class FunctionalTestCase(base.BaseTestCase):
                       '"tox -e functional", which starts the local cloud'
                       % localcloud_cmd.STATE_VARIABLE)
         self.cloud = cloud_mod.LocalCloud(state)
-        self.demo_env = environ(self.cloud, 'demo')
-        self.admin_env = environ(self.cloud, 'admin')
+        self.demo_env = self.cloud.environ('demo')
+        self.admin_env = self.cloud.environ('admin')
         self.demo = Clients(self.demo_env)
         self.admin = Clients(self.admin_env)
+
+    def fault_proxy(self):
+        """The cloud's fault proxy, started once, with no fault programmed.
+
+        Point clients at it with ``proxy.environ()``.
+        """
+        proxy = faultproxy.FaultProxy(self.cloud)
+        if not self.cloud.layout().processes.alive(faultproxy.NAME):
+            proxy.start()
+        proxy.program()
+        self.addCleanup(proxy.program)
+        proxy.events()
+        return proxy
 
     # -- making a server on a trunk -----------------------------------
 
@@ -93,8 +108,11 @@ class FunctionalTestCase(base.BaseTestCase):
                         clients.ports_client.delete_port, port['id'])
         return port
 
-    def trunk(self, subports=2, clients=None):
-        """A user's parent port and subports on a trunk, with teardown."""
+    def trunk(self, subports=2, clients=None, tag=None):
+        """A user's parent port and subports on a trunk, with teardown.
+
+        :param tag: a tag for the trunk, so a test finds its own orphans.
+        """
         clients = clients or self.demo
         parent = self.port(self.network(clients)['id'], clients)
         sub_net = self.network(clients, subnet=False)
@@ -105,7 +123,21 @@ class FunctionalTestCase(base.BaseTestCase):
                         'segmentation_id': 100 + i}
                        for i, p in enumerate(subs)])['trunk']
         self.addCleanup(self.delete_trunk, clients, trunk['id'])
+        if tag:
+            clients.tags_client.create_tag('trunks', trunk['id'], tag)
         return trunk, parent, subs
+
+    def orphan(self, subports=2, clients=None, tag=None):
+        """A trunk whose server was deleted: what this project is about.
+
+        :returns: the footprint recorded before the delete
+        """
+        clients = clients or self.demo
+        _, parent, _ = self.trunk(subports, clients, tag)
+        server = self.boot(parent['id'], clients)
+        footprint = cleanup.record_server(clients, server, 'user')
+        self.delete_server(clients, server)
+        return footprint
 
     def delete_trunk(self, clients, trunk_id):
         try:
@@ -146,6 +178,29 @@ class FunctionalTestCase(base.BaseTestCase):
     def wait_for(self, predicate, what, timeout=60):
         if not test_utils.call_until_true(predicate, timeout, 0.5):
             self.fail('%s: not reached in %ss' % (what, timeout))
+
+    def cli(self, *args, env=None, timeout=300):
+        """``trunk-cleanup ARGS``: (exit code, stdout, stderr)."""
+        proc = subprocess.run(
+            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.trunk_cleanup']
+            + list(args), env=env or self.demo_env, capture_output=True,
+            text=True, timeout=timeout)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def tempest(self, *args):
+        """``trunk-cleanup-localcloud tempest ARGS`` in a new workspace.
+
+        :returns: (exit code, output, the tempest.conf it ran with)
+        """
+        workspace = self.useFixture(fixtures.TempDir()).path + '/ws'
+        proc = subprocess.run(
+            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.localcloud',
+             '--state-dir', self.cloud.state_dir, 'tempest', '--workspace',
+             workspace] + list(args), capture_output=True, text=True,
+            timeout=900)
+        with open(os.path.join(workspace, 'etc', 'tempest.conf')) as f:
+            conf = f.read()
+        return proc.returncode, proc.stdout + proc.stderr, conf
 
     def snapshot(self, clients=None):
         """The project's ports and trunks, for before/after comparisons."""

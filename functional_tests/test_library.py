@@ -14,10 +14,6 @@
 
 """The library and the operator command on real leftovers."""
 
-import json
-import subprocess
-import sys
-
 from tempest.lib import exceptions as lib_exc
 
 from functional_tests import base
@@ -79,44 +75,3 @@ class TestRealLeftovers(base.FunctionalTestCase):
         self.assertEqual({'refused'}, {a.outcome for a in report.actions})
         self.assertEqual(before, (self.snapshot(), self.snapshot(self.admin)))
         self.assertIn(admin_trunk['id'], self.snapshot(self.admin)[1])
-
-
-class TestOperatorCommand(base.FunctionalTestCase):
-
-    def cli(self, *args, env):
-        proc = subprocess.run(
-            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.trunk_cleanup']
-            + list(args), env=env, capture_output=True, text=True,
-            timeout=120)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    def test_record_delete_cleanup(self):
-        _, parent, _ = self.trunk()
-        server = self.boot(parent['id'])
-        code, saved, err = self.cli('record', '--server', server,
-                                    env=self.demo_env)
-        self.assertEqual(0, code, err)
-        self.delete_server(self.demo, server)
-        path = self.create_tempfiles([('footprint', saved)], '.json')[0]
-        code, out, err = self.cli('cleanup', '--footprint', path,
-                                  env=self.demo_env)
-        self.assertEqual(1, code, err)
-        self.assertIn('nothing was written', out)
-        code, out, err = self.cli('cleanup', '--footprint', path, '--yes',
-                                  '-f', 'json', env=self.demo_env)
-        self.assertEqual(0, code, err)
-        self.assertTrue(json.loads(out)['clean'])
-        code, out, _ = self.cli('inspect', '--footprint', path,
-                                env=self.demo_env)
-        self.assertEqual(0, code)
-
-    def test_bad_input_and_credentials_exit_2(self):
-        env = dict(self.demo_env, OS_PASSWORD='wrong-password-x')
-        code, out, err = self.cli('inspect', '--trunk', 'x', env=env)
-        self.assertEqual(2, code)
-        self.assertIn('refused the credentials', err)
-        self.assertNotIn('wrong-password-x', out + err)
-        code, _, err = self.cli('inspect', '--trunk', 'no-such-trunk',
-                                env=self.demo_env)
-        self.assertEqual(2, code)
-        self.assertIn('trunk no-such-trunk not found', err)

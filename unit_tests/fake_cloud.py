@@ -25,6 +25,7 @@ it fails on a cloud.
 import copy
 import json
 import re
+import types
 import urllib.parse
 import uuid
 
@@ -44,9 +45,9 @@ SERVER_CREATED = '2026-11-24T10:00:00Z'
 class FakeAuthProvider:
     """Prefixes the endpoint like tempest.lib's auth providers do."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, project_id=PROJECT):
         self.base_url_value = base_url
-        self.credentials = None
+        self.credentials = types.SimpleNamespace(project_id=project_id)
 
     def auth_request(self, method, url, headers=None, body=None,
                      filters=None):

@@ -381,6 +381,24 @@ class TestCleanup(base.TestCase):
         self.assertEqual(3, len(report.kept))
         self.assertIn('kept', str(report))
 
+    def test_keep_user_parents(self):
+        for created_by, kept in (('user', True), ('unknown', True),
+                                 ('compute', False)):
+            self.stand_up()
+            fp = cleanup.record_server(self.clients, self.server, created_by)
+            self.cloud.delete_server(self.server)
+            report = self.run_cleanup(fp, keep_user_parents=True)
+            self.assertTrue(report.clean, str(report))
+            self.assertNotIn(self.trunk, self.cloud.trunks)
+            for pid in self.subports:
+                self.assertNotIn(pid, self.cloud.ports)
+            self.assertEqual(kept, self.parent in self.cloud.ports)
+            self.assertEqual([self.parent] if kept else [],
+                             [k['id'] for k in report.kept])
+            if kept:
+                self.assertIn('kept: a parent port Nova did not create '
+                              '(created by %s)' % created_by, str(report))
+
     def test_cloud_removed_trunk_but_left_ports(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)

@@ -66,6 +66,25 @@ class TestInspect(base.TestCase):
         self.assertEqual(['GET'] * 3,
                          [m for m, _ in self.cloud.requests])
 
+    def test_huge_subport_lists_are_read_in_chunks(self):
+        self.stand_up()
+        self.cloud.delete_server(self.server)
+        record = cleanup.record_trunk(self.clients, self.trunk).trunks[0]
+        bogus = tuple(cleanup.footprint.Subport('missing-%d' % i, 'vlan', i)
+                      for i in range(250))
+        fp = cleanup.Footprint(project_id=record.project_id, trunks=(
+            cleanup.footprint.TrunkRecord(
+                record.trunk_id, record.parent_port_id, record.project_id,
+                record.subports + bogus),))
+        self.cloud.requests.clear()
+        found = cleanup.inspect(self.clients, fp)
+        # 253 port IDs: three calls of at most 100; the trunk in one.
+        self.assertEqual(['/v2.0/trunks'] + ['/v2.0/ports'] * 3,
+                         [p for _, p in self.cloud.requests])
+        self.assertEqual(4, len(found.present))
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+
     def test_deleted_status_is_gone_soft_deleted_is_not(self):
         fp = self.stand_up()
         self.cloud.servers[self.server]['status'] = 'SOFT_DELETED'

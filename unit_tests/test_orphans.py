@@ -75,6 +75,20 @@ class TestFindOrphans(base.TestCase):
         self.assertEqual([], self.find(project_id=fake_cloud.OTHER_PROJECT))
         self.assertEqual([old, new], [o.trunk.trunk_id for o in self.find()])
 
+    def test_own_project_only_unless_all_projects(self):
+        # An admin sees every project's trunks in Neutron: the orphans of
+        # another project are still not its business without all_projects.
+        parent = self.cloud.add_port(project_id=fake_cloud.OTHER_PROJECT)
+        other = self.cloud.add_trunk(parent,
+                                     project_id=fake_cloud.OTHER_PROJECT)
+        server, mine, _, _ = self.cloud.stand_up()
+        self.cloud.delete_server(server)
+        self.assertEqual([mine], [o.trunk.trunk_id for o in self.find()])
+        self.assertEqual({mine, other}, {o.trunk.trunk_id for o in
+                                         self.find(all_projects=True)})
+        self.assertEqual([other], [o.trunk.trunk_id for o in self.find(
+            project_id=fake_cloud.OTHER_PROJECT)])
+
     def test_nothing_found(self):
         self.assertEqual([], self.find())
         self.assertEqual([], self.find(older_than=cleanup.parse_age('1s')))

@@ -98,6 +98,22 @@ class TestClients(base.BaseTestCase):
         self.assertEqual('http://127.0.0.1:5000/v3',
                          cloud.ports_client.auth_provider.auth_url)
 
+    def test_endpoint_overrides_replace_the_catalog(self):
+        env = dict(self.env, OS_NETWORK_ENDPOINT_OVERRIDE='http://proxy:1/',
+                   OS_COMPUTE_ENDPOINT_OVERRIDE='http://proxy:2/v2.1')
+        provider = clients.from_environ(env).ports_client.auth_provider
+        auth_data = (None, {'catalog': [{
+            'type': 'network', 'name': 'neutron', 'endpoints': [{
+                'interface': 'public', 'region': 'RegionOne',
+                'url': 'http://real:9696'}]}]})
+        self.assertEqual('http://proxy:1', provider.base_url(
+            {'service': 'network'}, auth_data))
+        self.assertEqual('http://proxy:2/v2.1', provider.base_url(
+            {'service': 'compute'}, auth_data))
+        plain = clients.from_environ(self.env).ports_client.auth_provider
+        self.assertEqual('http://real:9696', plain.base_url(
+            {'service': 'network', 'region': 'RegionOne'}, auth_data))
+
     def write(self, name, data):
         path = os.path.join(self.useFixture(
             fixtures.TempDir()).path, name)
@@ -108,7 +124,8 @@ class TestClients(base.BaseTestCase):
     def test_clouds_yaml_with_secure_yaml(self):
         path = self.write('clouds.yaml', (
             'clouds:\n  lc:\n    region_name: R2\n    interface: internal'
-            '\n    verify: false\n    auth:\n      auth_url: '
+            '\n    verify: false\n    network_endpoint_override: '
+            'http://proxy:1\n    auth:\n      auth_url: '
             'http://127.0.0.1:5000\n      username: demo\n      '
             'project_name: demo\n      domain_name: Default\n'))
         with open(os.path.join(os.path.dirname(path), 'secure.yaml'),
@@ -121,7 +138,9 @@ class TestClients(base.BaseTestCase):
                           'OS_USER_DOMAIN_NAME': 'Default',
                           'OS_PROJECT_DOMAIN_NAME': 'Default',
                           'OS_REGION_NAME': 'R2', 'OS_INTERFACE': 'internal',
-                          'OS_INSECURE': 'true'}, env)
+                          'OS_INSECURE': 'true',
+                          'OS_NETWORK_ENDPOINT_OVERRIDE': 'http://proxy:1'},
+                         env)
         cloud = clients.from_args(environ={'OS_CLOUD': 'lc',
                                            'OS_CLIENT_CONFIG_FILE': path})
         self.assertEqual('R2', cloud.trunks_client.region)

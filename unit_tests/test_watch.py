@@ -52,6 +52,9 @@ class TestWatcher(base.TestCase):
         self.assertTrue(report.clean, str(report))
         self.assertEqual({}, self.cloud.trunks)
         self.assertEqual({}, self.watcher.pending)
+        # As Nova does, the service keeps the port the user gave the server.
+        self.assertEqual([self.parent], list(self.cloud.ports))
+        self.assertEqual([self.parent], [k['id'] for k in report.kept])
 
     def test_end_without_start_uses_the_payload_ports(self):
         self.stand_up()

@@ -346,7 +346,7 @@ def _kind(step):
     return leftovers.PORT
 
 
-def _left(found, actions, keep_ports):
+def _left(found, actions, kept_ids):
     """Split what still exists into kept and left, each with a reason."""
     reasons = {}
     for action in actions:
@@ -357,8 +357,8 @@ def _left(found, actions, keep_ports):
         entry = res.to_dict()
         if res.id in reasons:
             entry['reason'] = reasons[res.id]
-        elif keep_ports and res.kind == leftovers.PORT:
-            entry['reason'] = 'kept: the ports were asked to be kept'
+        elif res.id in kept_ids:
+            entry['reason'] = kept_ids[res.id]
             kept.append(entry)
             continue
         else:
@@ -369,7 +369,7 @@ def _left(found, actions, keep_ports):
 
 def cleanup(clients, footprint, dry_run=False, keep_ports=False,
             all_projects=False, timeout=60, interval=1.0,
-            unbind_stale=False):
+            unbind_stale=False, keep_user_parents=False):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
@@ -380,6 +380,8 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     :param footprint: what :func:`~.footprint.record_server` recorded.
     :param dry_run: read only; the report says what would be done.
     :param keep_ports: delete the trunk but keep every port.
+    :param keep_user_parents: keep a parent port Nova did not create, as
+        Nova does (see :func:`~.planner.plan`).
     :param all_projects: act on resources of other projects (admin only).
     :param unbind_stale: unbind a parent port that still names a gone
         server instead of waiting for Nova to (admin only).
@@ -392,11 +394,12 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     found = leftovers.inspect(clients, footprint)
     the_plan = planner.plan(found, keep_ports=keep_ports,
                             all_projects=all_projects,
-                            unbind_stale=unbind_stale)
+                            unbind_stale=unbind_stale,
+                            keep_user_parents=keep_user_parents)
     actions = executor.run(the_plan, dry_run=dry_run)
     if actions and not dry_run:
         found = leftovers.inspect(clients, footprint)
-    left, kept = _left(found, actions, keep_ports)
+    left, kept = _left(found, actions, the_plan.kept)
     return report.Report(footprint=footprint, dry_run=dry_run,
                          actions=actions, left=left, kept=kept,
                          calls=dict(sorted(clients.calls.items())))

@@ -29,8 +29,6 @@ from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import leftovers
 
 PAGE_SIZE = 500
-# Port IDs per filtered list call: keeps URLs well under common limits.
-IDS_PER_CALL = 100
 
 
 @dataclasses.dataclass
@@ -71,16 +69,6 @@ def paginated(list_call, key, page_size=None, **filters):
         marker = items[-1]['id']
 
 
-def _ports_by_id(ports_client, port_ids):
-    found = {}
-    ids = sorted(set(port_ids))
-    for start in range(0, len(ids), IDS_PER_CALL):
-        chunk = ids[start:start + IDS_PER_CALL]
-        found.update((p['id'], p) for p in
-                     ports_client.list_ports(id=chunk)['ports'])
-    return found
-
-
 def parse_age(text):
     """``30s``, ``15m``, ``1h``, ``2d`` as a timedelta.
 
@@ -91,6 +79,15 @@ def parse_age(text):
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
         raise ValueError('not an age like 30s, 15m, 1h or 2d: %r' % text)
     return datetime.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def _own_project(client):
+    credentials = getattr(client.auth_provider, 'credentials', None)
+    return getattr(credentials, 'project_id', None)
+
+
+def _project(resource):
+    return resource.get('project_id') or resource.get('tenant_id')
 
 
 def _updated(trunk):
@@ -107,7 +104,8 @@ def find_orphans(clients, all_projects=False, project_id=None,
     :param clients: an object with ``trunks_client``, ``ports_client`` and
         ``servers_client``.
     :param all_projects: look in every project (admin credentials); else
-        only what the credentials' project sees.
+        only the credentials' own project, even for an admin (who sees
+        every project's trunks in Neutron).
     :param project_id: only this project's trunks.
     :param older_than: a timedelta; only trunks not updated since.
     :param tags: only trunks carrying all these tags.
@@ -121,6 +119,11 @@ def find_orphans(clients, all_projects=False, project_id=None,
         filters['tags'] = ','.join(tags)
     trunks = list(paginated(clients.trunks_client.list_trunks, 'trunks',
                             **filters))
+    if not all_projects and not project_id:
+        # Known once the list call has authenticated.
+        own = _own_project(clients.trunks_client)
+        trunks = [t for t in trunks
+                  if own is None or _project(t) == own]
     if older_than is not None:
         now = now or datetime.datetime.now(datetime.timezone.utc)
         trunks = [t for t in trunks
@@ -128,8 +131,8 @@ def find_orphans(clients, all_projects=False, project_id=None,
                   older_than]
     if not trunks:
         return []
-    parents = _ports_by_id(clients.ports_client,
-                           [t['port_id'] for t in trunks])
+    parents = leftovers.by_id(clients.ports_client.list_ports, 'ports',
+                              [t['port_id'] for t in trunks])
     bound = {p['device_id'] for p in parents.values()
              if p.get('device_id') and p.get('device_owner', '').startswith(
                  leftovers.COMPUTE_OWNER_PREFIX)}

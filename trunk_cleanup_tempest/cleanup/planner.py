@@ -24,6 +24,8 @@ then delete the subports and the parent port.
 
 import dataclasses
 
+from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+
 ENABLE_TRUNK = 'enable_trunk'
 REMOVE_SUBPORTS = 'remove_subports'
 WAIT_PARENT_UNBOUND = 'wait_parent_unbound'
@@ -66,9 +68,15 @@ class Refusal:
 
 @dataclasses.dataclass
 class Plan:
+    """The steps, the refusals, and the ports left alone on purpose.
+
+    ``kept`` maps the ID of a port the caller asked to keep to why.
+    """
+
     leftovers: object
     steps: list
     refusals: list
+    kept: dict = dataclasses.field(default_factory=dict)
 
     @property
     def footprint(self):
@@ -80,7 +88,7 @@ class Plan:
 
 
 def plan(leftovers, keep_ports=False, all_projects=False,
-         unbind_stale=False):
+         unbind_stale=False, keep_user_parents=False):
     """Order the cleanup of ``leftovers``.
 
     :param leftovers: what :func:`~trunk_cleanup_tempest.cleanup.inspect.
@@ -91,27 +99,31 @@ def plan(leftovers, keep_ports=False, all_projects=False,
     :param unbind_stale: a parent port that still names a server that is
         gone is unbound by the cleanup (as Nova would have) instead of
         waited for. Needs admin credentials (``binding:host_id``).
+    :param keep_user_parents: delete the trunk and its subports, but keep a
+        parent port that Nova did not create (or that no one knows who
+        did), as Nova itself keeps a port it was given: its owner may boot
+        another server on it.
     :returns: :class:`Plan`
     """
-    fp = leftovers.footprint
-    steps, refusals = [], []
+    result = Plan(leftovers, [], [])
     if leftovers.server_alive:
         reason = ('server %s still exists (status %s): delete it before '
                   'cleaning up its trunk' % (leftovers.server.id,
                                              leftovers.server.status))
-        refusals.extend(Refusal(r.kind, r.id, reason)
-                        for r in leftovers.present)
-        return Plan(leftovers, steps, refusals)
+        result.refusals.extend(Refusal(r.kind, r.id, reason)
+                               for r in leftovers.present)
+        return result
 
-    for record in fp.trunks:
-        _plan_trunk(leftovers, record, steps, refusals, keep_ports,
-                    all_projects, unbind_stale)
-    return Plan(leftovers, steps, refusals)
+    for record in leftovers.footprint.trunks:
+        _plan_trunk(leftovers, record, result, keep_ports, all_projects,
+                    unbind_stale, keep_user_parents)
+    return result
 
 
-def _plan_trunk(leftovers, record, steps, refusals, keep_ports,
-                all_projects, unbind_stale):
+def _plan_trunk(leftovers, record, result, keep_ports, all_projects,
+                unbind_stale, keep_user_parents):
     fp = leftovers.footprint
+    steps, refusals = result.steps, result.refusals
     trunk = leftovers.trunks[record.trunk_id]
     parent = leftovers.ports[record.parent_port_id]
     subports = [leftovers.ports[s.port_id] for s in record.subports]
@@ -170,6 +182,8 @@ def _plan_trunk(leftovers, record, steps, refusals, keep_ports,
                      'port', after=[enable, remove, wait])
 
     if keep_ports:
+        result.kept.update((p.id, 'kept: the ports were asked to be kept')
+                           for p in [parent] + subports if p.present)
         return
     deletable = []
     for port in subports:
@@ -186,7 +200,12 @@ def _plan_trunk(leftovers, record, steps, refusals, keep_ports,
         add(DELETE_PORTS, deletable,
             'subports of a deleted server, detached from the trunk',
             after=[remove])
-    if parent.present:
+    if (parent.present and keep_user_parents and
+            record.parent_created_by != fp_mod.CREATED_BY_COMPUTE):
+        result.kept[parent.id] = (
+            'kept: a parent port Nova did not create (created by %s), as '
+            'Nova keeps it' % record.parent_created_by)
+    elif parent.present:
         add(DELETE_PORTS, [parent.id],
             'parent port of a deleted server, its trunk deleted',
             after=[delete])

@@ -55,9 +55,10 @@ def _tempest_options(parser):
 
 
 def _conf_options(parser):
-    parser.add_argument('--expected-after-server-delete', default='left',
+    parser.add_argument('--expected-after-server-delete', default=None,
                         choices=('left', 'removed'),
-                        help='what the tests expect of the cloud')
+                        help='what the tests expect of the cloud (default: '
+                             'removed when watch runs, else left)')
     parser.add_argument('--set', dest='overrides', type=_override,
                         action='append', default=[],
                         metavar='SECTION.KEY=VALUE',
@@ -80,7 +81,7 @@ def build_parser():
                         help='the services\' virtualenv (default: one per '
                              'requirements file under ~/.cache)')
     sub = parser.add_subparsers(dest='command', required=True)
-    sub.add_parser('up', help='start the cloud from nothing')
+    _watch_option(sub.add_parser('up', help='start the cloud from nothing'))
     sub.add_parser('down', help='stop every process "up" started')
     sub.add_parser('status', help='its processes; exit 1 if any is down')
     conf = sub.add_parser('tempest-conf', help='write a tempest.conf')
@@ -90,14 +91,23 @@ def build_parser():
     rc.add_argument('--user', choices=('demo', 'admin'), default='demo')
     _tempest_options(sub.add_parser(
         'tempest', help='tempest run the plugin against the running cloud'))
-    _tempest_options(sub.add_parser(
+    run = sub.add_parser(
         'run', help='up, tempest run, then down whatever happens; exits '
-                    'with tempest\'s code'))
+                    'with tempest\'s code')
+    _tempest_options(run)
+    _watch_option(run)
     with_ = sub.add_parser(
         'with', help='up, run COMMAND (with $%s set), then down whatever '
                      'happens; exits with COMMAND\'s code' % STATE_VARIABLE)
+    _watch_option(with_)
     with_.add_argument('cmd', nargs=argparse.REMAINDER, metavar='COMMAND')
     return parser
+
+
+def _watch_option(parser):
+    parser.add_argument('--with-watch', action='store_true',
+                        help='also run "trunk-cleanup watch", so the cloud '
+                             'removes the trunks of deleted servers')
 
 
 def _after_dashes(words):
@@ -128,10 +138,10 @@ def tempest(cloud, args, out):
     return code
 
 
-def with_cloud(cloud, out, action):
+def with_cloud(cloud, out, action, with_watch=False):
     """Up, ``action()``, and down whatever happens."""
     try:
-        print_up(cloud, cloud.up(), out)
+        print_up(cloud, cloud.up(with_watch=with_watch), out)
         return action()
     finally:
         out.write('stopped %d process(es)\n' % len(cloud.down(quiet=True)))
@@ -142,7 +152,7 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
     cloud = cloud_mod.LocalCloud(args.state_dir, venv=args.venv, out=out)
     try:
         if args.command == 'up':
-            print_up(cloud, cloud.up(), out)
+            print_up(cloud, cloud.up(with_watch=args.with_watch), out)
         elif args.command == 'down':
             out.write('stopped %d process(es)\n' % len(cloud.down()))
         elif args.command == 'status':
@@ -159,7 +169,8 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
         elif args.command == 'tempest':
             return tempest(cloud, args, out)
         elif args.command == 'run':
-            return with_cloud(cloud, out, lambda: tempest(cloud, args, out))
+            return with_cloud(cloud, out, lambda: tempest(cloud, args, out),
+                              args.with_watch)
         elif args.command == 'with':
             command = _after_dashes(args.cmd)
             if not command:
@@ -167,7 +178,7 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
                 return 2
             env = dict(os.environ, **{STATE_VARIABLE: cloud.state_dir})
             return with_cloud(cloud, out, lambda: subprocess.call(
-                command, env=env))
+                command, env=env), args.with_watch)
     except process.CloudError as exc:
         err.write('trunk-cleanup-localcloud: %s\n' % exc)
         return 2

@@ -174,6 +174,9 @@ def build_parser():
                             '(transport_url), e.g. nova.conf')
     watch.add_argument('--transport-url',
                        help='the bus, if no config file names it')
+    watch.add_argument('--exchange', default='nova',
+                       help='the exchange Nova notifies on (default: '
+                            '%(default)s)')
     watch.add_argument('--sweep-interval', type=_positive(float),
                        default=300, help='seconds between orphan sweeps '
                                          '(default: %(default)s)')
@@ -368,7 +371,8 @@ def watch(args, clients, out, stop=None):
     watcher = service.Watcher(clients, workers=args.workers,
                               timeout=args.timeout, interval=args.interval,
                               sweep_older_than=args.sweep_older_than)
-    listener = service.listener(conf, watcher, args.transport_url)
+    listener = service.listener(conf, watcher, args.transport_url,
+                                args.exchange)
     stop = stop or threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

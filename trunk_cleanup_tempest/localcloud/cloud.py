@@ -44,6 +44,8 @@ from trunk_cleanup_tempest.localcloud import services
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, 'requirements.txt')
 STATE_FILE = 'cloud.json'
+# The cleanup service's process name.
+WATCH = 'watch'
 
 CATALOG = (
     # (service name, type, endpoint path)
@@ -54,18 +56,23 @@ CATALOG = (
 )
 
 
-def default_venv():
-    """One services virtualenv per requirements file, reused across runs."""
-    with open(REQUIREMENTS, 'rb') as f:
+def default_venv(requirements=REQUIREMENTS, prefix='services',
+                 folder=None):
+    """One virtualenv per requirements file, reused across runs.
+
+    :param folder: where the virtualenvs are (default: the user's cache).
+    """
+    with open(requirements, 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    cache = os.environ.get('XDG_CACHE_HOME',
-                           os.path.expanduser('~/.cache'))
-    return os.path.join(cache, 'trunk-cleanup-tempest',
-                        'services-' + digest)
+    if folder is None:
+        cache = os.environ.get('XDG_CACHE_HOME',
+                               os.path.expanduser('~/.cache'))
+        folder = os.path.join(cache, 'trunk-cleanup-tempest')
+    return os.path.join(folder, '%s-%s' % (prefix, digest))
 
 
-def ensure_venv(venv, log=sys.stderr):
-    """Create the services' virtualenv from the pinned requirements.
+def ensure_venv(venv, log=sys.stderr, requirements=REQUIREMENTS):
+    """Create a virtualenv from pinned requirements (the services').
 
     A virtualenv that finished installing (marked by a stamp file) is
     reused as it is.
@@ -77,11 +84,11 @@ def ensure_venv(venv, log=sys.stderr):
     log_file = venv.rstrip('/') + '-install.log'
     commands = [[sys.executable, '-m', 'venv', '--clear', venv],
                 [os.path.join(venv, 'bin', 'pip'), 'install', '--quiet',
-                 '--disable-pip-version-check', '-r', REQUIREMENTS]]
-    log.write('installing the services into %s (log: %s)\n'
-              % (venv, log_file))
+                 '--disable-pip-version-check', '-r', requirements]]
+    log.write('installing %s into %s (log: %s)\n'
+              % (os.path.basename(requirements), venv, log_file))
     for command in commands:
-        process.run('services virtualenv', command, log_file)
+        process.run('virtualenv', command, log_file)
     open(stamp, 'w').close()
     return True
 
@@ -91,9 +98,10 @@ class LocalCloud:
 
     def __init__(self, state_dir, venv=None, out=sys.stdout):
         self.state_dir = os.path.abspath(state_dir)
-        self.venv = venv or default_venv()
         self.out = out
         self._state = None
+        # A running cloud says which virtualenv it runs from.
+        self.venv = venv or self.state.get('venv') or default_venv()
 
     # -- state ---------------------------------------------------------
 
@@ -128,8 +136,12 @@ class LocalCloud:
 
     # -- up ------------------------------------------------------------
 
-    def up(self):
-        """Start every service from nothing; returns the timings."""
+    def up(self, with_watch=False):
+        """Start every service from nothing; returns the timings.
+
+        :param with_watch: also start ``trunk-cleanup watch``, so the cloud
+            removes the trunk of every server it deletes.
+        """
         started = time.monotonic()
         ensure_venv(self.venv, log=self.out)
         if self.running():
@@ -149,6 +161,9 @@ class LocalCloud:
         steps.append(('resources',
                       lambda: self._create_image_and_flavor(layout),
                       layout.processes.log('nova')))
+        if with_watch:
+            steps.append((WATCH, self.start_watch,
+                          layout.processes.log(WATCH)))
         timings = []
         try:
             for name, step, log in steps:
@@ -238,11 +253,59 @@ class LocalCloud:
                           network_extensions=aliases)
         self.save()
 
+    def start_watch(self, *extra, environ=None):
+        """Run ``trunk-cleanup watch`` as the admin, on Nova's bus.
+
+        From then on the cloud removes the trunk and subports of every
+        server it deletes, as a cloud that promises
+        ``expected_after_server_delete = removed`` does.
+
+        :param extra: more arguments for ``watch``.
+        :param environ: its ``OS_*`` variables (default: the admin's).
+        """
+        layout = self.layout()
+        env = dict(os.environ, **(environ or self.environ('admin')))
+        env.pop('OS_CLOUD', None)
+        command = [sys.executable, '-m',
+                   'trunk_cleanup_tempest.cmd.trunk_cleanup', 'watch',
+                   '--config-file', layout.etc('nova', 'nova.conf'),
+                   '--sweep-interval', '30', '--sweep-older-than', '10m',
+                   '--interval', '0.5'] + list(extra)
+        log = layout.processes.log(WATCH)
+        # The log is appended to: only what this start writes counts.
+        offset = os.path.getsize(log) if os.path.exists(log) else 0
+        layout.processes.start(WATCH, command, env=env)
+
+        def listening():
+            with open(log) as f:
+                f.seek(offset)
+                return 'watching versioned_notifications' in f.read()
+        process.wait_until(WATCH, command, log, listening, 60,
+                           processes=layout.processes, name=WATCH)
+        self.state['watch'] = True
+        self.save()
+
+    def stop_watch(self, timeout=20):
+        """Stop ``watch``; the cloud leaves trunks behind again.
+
+        :param timeout: seconds it may take to finish what it is doing
+            before it is killed (0 kills it at once).
+        """
+        stopped = self.layout().processes.stop(WATCH, timeout=timeout)
+        self.state['watch'] = False
+        self.save()
+        return stopped
+
+    def restart_bus(self):
+        """Restart RabbitMQ under every service, as an operator might."""
+        services.RabbitMQ(self.layout()).restart()
+
     # -- down and status -----------------------------------------------
 
     def process_names(self):
         layout = self.layout()
         names = [n for s in self.services(layout) for n in s.process_names]
+        names.append(WATCH)
         # Stop the other way round: the APIs before their database.
         return list(reversed(names))
 
@@ -282,12 +345,17 @@ class LocalCloud:
 
     # -- clients' configuration ----------------------------------------
 
-    def tempest_conf(self, path, expected_after_server_delete='left',
+    def tempest_conf(self, path, expected_after_server_delete=None,
                      overrides=()):
         """Write a tempest.conf for this cloud (admin for dynamic creds).
 
+        :param expected_after_server_delete: what the tests expect; by
+            default ``removed`` when ``watch`` runs, else ``left``.
         :param overrides: ``(section, key, value)`` to set on top.
         """
+        if expected_after_server_delete is None:
+            expected_after_server_delete = ('removed' if self.state.get(
+                'watch') else 'left')
         layout = self.layout()
         st = self.state
         values = {
@@ -326,20 +394,24 @@ class LocalCloud:
         services.write_ini(path, values)
         return path
 
-    def openrc(self, user='demo'):
-        """Shell variables for the operator command, as ``user``."""
+    def environ(self, user='demo'):
+        """The ``OS_*`` variables of ``user`` (``demo`` or ``admin``)."""
         layout = self.layout()
         project = 'admin' if user == 'admin' else 'demo'
-        return ''.join('export %s=%s\n' % kv for kv in (
-            ('OS_AUTH_URL', layout.auth_url), ('OS_USERNAME', user),
-            ('OS_PASSWORD', layout.password), ('OS_PROJECT_NAME', project),
-            ('OS_USER_DOMAIN_NAME', 'Default'),
-            ('OS_PROJECT_DOMAIN_NAME', 'Default'),
-            ('OS_REGION_NAME', services.REGION)))
+        return {'OS_AUTH_URL': layout.auth_url, 'OS_USERNAME': user,
+                'OS_PASSWORD': layout.password, 'OS_PROJECT_NAME': project,
+                'OS_USER_DOMAIN_NAME': 'Default',
+                'OS_PROJECT_DOMAIN_NAME': 'Default',
+                'OS_REGION_NAME': services.REGION}
+
+    def openrc(self, user='demo'):
+        """Shell variables for the operator command, as ``user``."""
+        return ''.join('export %s=%s\n' % kv
+                       for kv in self.environ(user).items())
 
 
 def run_tempest(cloud, workspace, regex, concurrency, extra=(),
-                expected='left', overrides=(), out=sys.stdout):
+                expected=None, overrides=(), out=sys.stdout):
     """``tempest init`` a workspace for the cloud and ``tempest run`` in it.
 
     :returns: tempest's exit code

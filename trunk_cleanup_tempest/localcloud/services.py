@@ -238,15 +238,24 @@ class RabbitMQ(Service):
         env = self.env()
         self.start_process('epmd', ['epmd', '-port', str(lay.ports['epmd']),
                                     '-address', HOST], env=env)
+        self.start_node(env)
+
+    def start_node(self, env):
         cmd = self.start_process(
             self.name, [os.path.join(RABBIT_BIN, 'rabbitmq-server')],
             env=env)
         ctl = [os.path.join(RABBIT_BIN, 'rabbitmqctl'), '-n',
                'rabbit@localhost']
-        process.wait_until(self.name, cmd, self.log,
-                           lambda: process.port_open(HOST, lay.ports['amqp']),
-                           90, processes=self.procs, name=self.name)
+        process.wait_until(
+            self.name, cmd, self.log,
+            lambda: process.port_open(HOST, self.layout.ports['amqp']),
+            90, processes=self.procs, name=self.name)
         self.run(*ctl, 'await_startup', env=env)
+
+    def restart(self):
+        """Stop the node and start it on the same data: a bus restart."""
+        self.procs.stop(self.name)
+        self.start_node(self.env())
 
 
 class Keystone(Service):

@@ -30,10 +30,32 @@ from tempest.lib.services.network import trunks_client
 import yaml
 
 REQUIRED = ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME')
+# Service types whose catalog endpoint can be overridden, as openstacksdk
+# does with OS_<TYPE>_ENDPOINT_OVERRIDE (<type>_endpoint_override in
+# clouds.yaml).
+OVERRIDABLE = ('network', 'compute')
 
 
 class MissingCredentials(ValueError):
     """The environment does not say how to reach the cloud."""
+
+
+class OverridingAuthProvider(auth.KeystoneV3AuthProvider):
+    """Keystone v3 auth whose catalog URL is replaced for some services.
+
+    :param overrides: ``{service type: URL}`` used instead of the catalog's
+        endpoint (a proxy, a private address).
+    """
+
+    def __init__(self, *args, overrides=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.overrides = dict(overrides or {})
+
+    def base_url(self, filters, auth_data=None):
+        override = self.overrides.get(filters.get('service'))
+        if override:
+            return auth.apply_url_filters(override.rstrip('/'), filters)
+        return super().base_url(filters, auth_data)
 
 
 class CloudClients:
@@ -119,7 +141,14 @@ def _as_environ(cloud):
         'OS_CACERT': cloud.get('cacert'),
         'OS_INSECURE': 'true' if cloud.get('verify') is False else '',
     }
+    for kind in OVERRIDABLE:
+        pairs[_override_variable(kind)] = cloud.get(
+            '%s_endpoint_override' % kind)
     return {k: str(v) for k, v in pairs.items() if v}
+
+
+def _override_variable(service_type):
+    return 'OS_%s_ENDPOINT_OVERRIDE' % service_type.upper()
 
 
 def from_args(os_cloud=None, environ=None):
@@ -131,10 +160,14 @@ def from_args(os_cloud=None, environ=None):
     return from_environ(env)
 
 
-def from_environ(environ=None):
+def from_environ(environ=None, **client_kwargs):
     """Authenticate with Keystone v3 from ``OS_*`` variables.
 
     Nothing is sent until the first call of a client.
+    ``OS_NETWORK_ENDPOINT_OVERRIDE`` and ``OS_COMPUTE_ENDPOINT_OVERRIDE``
+    replace the catalog's endpoints, as in openstacksdk.
+
+    :param client_kwargs: for every tempest.lib client (``http_timeout``).
 
     :raises MissingCredentials: naming every variable that is missing, and
         never echoing the password.
@@ -155,7 +188,11 @@ def from_environ(environ=None):
     tls = {'disable_ssl_certificate_validation':
            env.get('OS_INSECURE', '').lower() in ('1', 'true', 'yes'),
            'ca_certs': env.get('OS_CACERT')}
-    provider = auth.KeystoneV3AuthProvider(creds, auth_url, **tls)
+    overrides = {kind: env[_override_variable(kind)] for kind in OVERRIDABLE
+                 if env.get(_override_variable(kind))}
+    provider = OverridingAuthProvider(creds, auth_url, overrides=overrides,
+                                      **tls)
     interface = env.get('OS_INTERFACE', 'public').replace('URL', '')
     return CloudClients(provider, env.get('OS_REGION_NAME', 'RegionOne'),
-                        endpoint_type=interface + 'URL', **tls)
+                        endpoint_type=interface + 'URL',
+                        **dict(tls, **client_kwargs))

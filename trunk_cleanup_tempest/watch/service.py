@@ -22,7 +22,9 @@ consumers still get every message):
   its trunk footprint is recorded (the ports it names are also in the
   payload's ``ip_addresses``);
 * ``instance.delete.end``: Nova has unbound or deleted the ports; the
-  footprint is cleaned with the library.
+  footprint is cleaned with the library: the trunk and its subports are
+  deleted, and the parent port too only if Nova created it (Nova keeps a
+  port it was given, and so does this service).
 
 A periodic sweep of orphans (older than a grace period, so a trunk made for
 a server not yet booted is left alone) catches what a lost notification, a
@@ -42,6 +44,8 @@ from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 LOG = logging.getLogger(__name__)
 
 TOPIC = 'versioned_notifications'
+# Nova sets its control exchange in code, not in nova.conf: name it here.
+EXCHANGE = 'nova'
 POOL = 'trunk-cleanup'
 EVENTS = r'^instance\.delete\.(start|end)$'
 
@@ -119,8 +123,10 @@ class Watcher:
                                 trunks=records, server_id=server_id)
 
     def _clean(self, footprint, why):
+        # Like Nova, keep a parent port that the user gave the server.
         report = cleanup.cleanup(self.clients, footprint, all_projects=True,
-                                 unbind_stale=True, timeout=self.timeout,
+                                 unbind_stale=True, keep_user_parents=True,
+                                 timeout=self.timeout,
                                  interval=self.interval)
         LOG.info('%s: trunk(s) %s: %s', why, ', '.join(footprint.trunk_ids),
                  report.summary)
@@ -178,10 +184,10 @@ class NotificationEndpoint:
         return oslo_messaging.NotificationResult.HANDLED
 
 
-def listener(conf, watcher, transport_url=None):
+def listener(conf, watcher, transport_url=None, exchange=EXCHANGE):
     """A notification listener on the bus named by ``conf`` or the URL."""
     transport = oslo_messaging.get_notification_transport(
         conf, url=transport_url)
     return oslo_messaging.get_notification_listener(
-        transport, [oslo_messaging.Target(topic=TOPIC)],
+        transport, [oslo_messaging.Target(topic=TOPIC, exchange=exchange)],
         [NotificationEndpoint(watcher)], executor='threading', pool=POOL)

@@ -1,0 +1,147 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The operator command, run as a process against the local cloud."""
+
+import json
+import uuid
+
+from tempest.lib.common.utils import data_utils
+
+from functional_tests import base
+from trunk_cleanup_tempest.localcloud import faultproxy
+
+
+class TestOperatorCommand(base.FunctionalTestCase):
+
+    def test_record_delete_cleanup(self):
+        _, parent, _ = self.trunk()
+        server = self.boot(parent['id'])
+        code, saved, err = self.cli('record', '--server', server)
+        self.assertEqual(0, code, err)
+        self.delete_server(self.demo, server)
+        path = self.create_tempfiles([('footprint', saved)], '.json')[0]
+        code, out, err = self.cli('cleanup', '--footprint', path)
+        self.assertEqual(1, code, err)
+        self.assertIn('nothing was written', out)
+        code, out, err = self.cli('cleanup', '--footprint', path, '--yes',
+                                  '-f', 'json')
+        self.assertEqual(0, code, err)
+        self.assertTrue(json.loads(out)['clean'])
+        code, out, _ = self.cli('inspect', '--footprint', path)
+        self.assertEqual(0, code)
+
+    def test_orphans_are_found_and_removed(self):
+        tag = data_utils.rand_name('orphans')
+        orphans = {self.orphan(tag=tag).trunk_ids[0] for _ in range(2)}
+        live_trunk, live_parent, _ = self.trunk(tag=tag)
+        self.boot(live_parent['id'])
+
+        code, out, err = self.cli('orphans', '--tag', tag, '-f', 'json')
+        self.assertEqual(1, code, err)
+        self.assertEqual(orphans, {o['trunk_id'] for o in json.loads(out)})
+
+        # A dry run changes nothing.
+        before = self.snapshot()
+        code, out, err = self.cli('cleanup', '--orphans', '--tag', tag)
+        self.assertEqual(1, code, err)
+        self.assertEqual(before, self.snapshot())
+        self.assertEqual(2, out.count('nothing was written'))
+
+        code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
+                                  '--yes', '-f', 'json')
+        self.assertEqual(0, code, err)
+        reports = json.loads(out)
+        self.assertEqual(orphans, {t for r in reports for t in r['trunk_ids']})
+        self.assertTrue(all(r['clean'] for r in reports))
+        after = self.snapshot()
+        for trunk_id in orphans:
+            self.assertNotIn(trunk_id, after[1])
+        # The live server's trunk and ports are as they were.
+        self.assertEqual(before[1][live_trunk['id']],
+                         after[1][live_trunk['id']])
+        self.assertEqual(before[0][live_parent['id']],
+                         after[0][live_parent['id']])
+
+        code, out, err = self.cli('orphans', '--tag', tag)
+        self.assertEqual(0, code, err)
+        self.assertIn('0 orphaned trunk(s)', out)
+
+    def test_admin_needs_all_projects_for_other_projects(self):
+        tag = data_utils.rand_name('projects')
+        orphan = self.orphan(tag=tag).trunk_ids[0]
+        code, out, _ = self.cli('orphans', '--tag', tag, '-f', 'json',
+                                env=self.admin_env)
+        self.assertEqual((0, []), (code, json.loads(out)))
+        code, out, _ = self.cli('cleanup', '--orphans', '--tag', tag,
+                                '--yes', env=self.admin_env)
+        self.assertEqual(0, code)
+        self.assertIn(orphan, self.snapshot()[1])
+        code, out, err = self.cli('orphans', '--tag', tag, '--all-projects',
+                                  '-f', 'json', env=self.admin_env)
+        self.assertEqual(1, code, err)
+        self.assertEqual([orphan], [o['trunk_id'] for o in json.loads(out)])
+
+
+class TestBadInput(base.FunctionalTestCase):
+    """Each bad input: exit code 2, one line that says why, no write."""
+
+    def assertOneLineError(self, expected, code, out, err):
+        self.assertEqual(2, code, out + err)
+        self.assertEqual('', out)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn(expected, err)
+
+    def test_malformed_uuid(self):
+        self.assertOneLineError("not a UUID: 'x'",
+                                *self.cli('inspect', '--trunk', 'x'))
+
+    def test_unknown_server(self):
+        server = str(uuid.uuid4())
+        self.assertOneLineError(
+            'server %s not found' % server,
+            *self.cli('cleanup', '--server', server, '--yes'))
+
+    def test_unknown_trunk(self):
+        trunk = str(uuid.uuid4())
+        self.assertOneLineError('trunk %s not found' % trunk,
+                                *self.cli('inspect', '--trunk', trunk))
+
+    def test_wrong_credentials_never_print_the_password(self):
+        env = dict(self.demo_env, OS_PASSWORD='wrong-password-x')
+        code, out, err = self.cli('--debug', 'inspect', '--trunk',
+                                  str(uuid.uuid4()), env=env)
+        self.assertEqual(2, code)
+        self.assertIn('refused the credentials', err.splitlines()[-1])
+        self.assertNotIn('wrong-password-x', out + err)
+
+    def test_debug_logs_requests_but_never_the_token_or_password(self):
+        trunk, _, _ = self.trunk()
+        code, out, err = self.cli('--debug', 'inspect', '--trunk',
+                                  trunk['id'])
+        self.assertEqual(1, code, err)
+        self.assertIn('GET', err)
+        self.assertIn("'X-Auth-Token': '<omitted>'", err)
+        self.assertNotIn(self.demo_env['OS_PASSWORD'], out + err)
+        # Keystone's fernet tokens all start so.
+        self.assertNotIn('gAAAAA', out + err)
+
+    def test_missing_trunk_extension(self):
+        proxy = self.fault_proxy()
+        proxy.program([faultproxy.rule(
+            'status', r'/v2\.0/extensions/trunk$', status=404,
+            type='ExtensionNotFound', message='Extension trunk not found.')])
+        self.assertOneLineError(
+            'the Neutron "trunk" extension is not enabled',
+            *self.cli('orphans', env=proxy.environ()))
