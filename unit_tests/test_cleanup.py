@@ -13,6 +13,7 @@
 #    under the License.
 
 import json
+import threading
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import executor
@@ -94,12 +95,22 @@ class TestCleanup(base.TestCase):
         self.cloud.delete_server(self.server)
         self.cloud.requests.clear()
         report = self.run_cleanup(fp)
+        # One inspection (server, trunk, ports), a re-read of the ports
+        # before each delete_ports step, and no reading again at the end:
+        # every step succeeded.
         self.assertEqual({'delete_port': 4, 'delete_subports_from_trunk': 1,
-                          'delete_trunk': 1, 'list_ports': 4,
-                          'list_trunks': 2, 'show_server': 2},
+                          'delete_trunk': 1, 'list_ports': 3,
+                          'list_trunks': 1, 'show_server': 1},
                          report.calls)
         self.assertEqual(len(self.cloud.requests),
                          sum(report.calls.values()))
+        # When a step fails, what is left is read again for the report.
+        fp = self.stand_up(subports=1)
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', PORT_PATH, 400, 'BadRequest')
+        report = self.run_cleanup(fp)
+        self.assertEqual(2, report.calls['list_trunks'])
+        self.assertEqual(['port'], [r['kind'] for r in report.left])
 
     def test_live_server_is_refused_and_untouched(self):
         fp = self.stand_up()
@@ -445,6 +456,62 @@ class TestCleanupOVN(base.TestCase):
         self.assertTrue(report.clean)
         for pid in self.subports:
             self.assertEqual('', self.cloud.ports[pid]['device_owner'])
+
+
+class TestCleanupMany(base.TestCase):
+
+    def test_reads_are_shared_across_footprints(self):
+        footprints = []
+        for _ in range(12):
+            footprints.append(self.stand_up(subports=2))
+            self.cloud.delete_server(self.server)
+        self.cloud.requests.clear()
+        reports = cleanup.cleanup_many(self.clients, footprints, workers=4,
+                                       timeout=0.3, interval=0.01)
+        self.assertTrue(all(r.clean for r in reports))
+        self.assertEqual({}, self.cloud.trunks)
+        reads = [p for m, p in self.cloud.requests if m == 'GET']
+        writes = [p for m, p in self.cloud.requests if m != 'GET']
+        # Per trunk: remove the subports, delete it, delete three ports.
+        self.assertEqual(12 * 5, len(writes))
+        # One inspection for all, then at most one re-read of the ports
+        # per delete_ports step (fewer when workers share one).
+        self.assertEqual(1, reads.count('/v2.0/trunks'))
+        self.assertLessEqual(reads.count('/v2.0/ports'), 1 + 2 * 12)
+
+    def test_shared_reader_serves_every_caller(self):
+        calls = []
+
+        def list_ports(id):
+            calls.append(sorted(id))
+            return {'ports': [{'id': i} for i in id if i != 'gone']}
+        reader = executor.SharedReader(list_ports, 'ports')
+        results = {}
+
+        def ask(name, ids):
+            results[name] = reader(ids)
+        threads = [threading.Thread(target=ask, args=(n, [n, 'gone']))
+                   for n in 'abcdefgh']
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual({n: {n: {'id': n}} for n in 'abcdefgh'}, results)
+        self.assertLessEqual(len(calls), 8)
+        self.assertEqual(set('abcdefgh') | {'gone'},
+                         {i for c in calls for i in c})
+
+    def test_shared_reader_error_is_raised_and_retried(self):
+        answers = [RuntimeError('cloud down'), {'ports': [{'id': 'a'}]}]
+
+        def list_ports(id):
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        reader = executor.SharedReader(list_ports, 'ports')
+        self.assertRaises(RuntimeError, reader, ['a'])
+        self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
 
 
 class TestErrorText(base.TestCase):

@@ -13,10 +13,13 @@
 #    under the License.
 
 import datetime
+import os
 
+import fixtures
 from oslo_config import cfg
 import oslo_messaging
 
+from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.watch import service
 from unit_tests import base
 
@@ -92,6 +95,44 @@ class TestWatcher(base.TestCase):
         self.assertEqual([young], list(self.cloud.trunks))
         self.assertEqual([], [r for r in self.watcher.sweep()
                               if r.footprint.trunk_ids != [young]])
+
+    def test_journal_resumes_what_a_killed_service_left(self):
+        journal = service.Journal(self.useFixture(
+            fixtures.TempDir()).path)
+        self.stand_up()
+        fp = cleanup.record_server(self.clients, self.server)
+        self.cloud.delete_server(self.server)
+        # Killed after the subports were detached: nothing in the cloud
+        # links them to the trunk any more, only the journal does.
+        journal.add(fp)
+        self.cloud.trunks[self.trunk]['sub_ports'] = []
+        watcher = service.Watcher(self.clients, timeout=0.3, interval=0.01,
+                                  journal=journal)
+        self.addCleanup(watcher.stop)
+        reports = [job.result() for job in watcher.resume()]
+        self.assertTrue(reports[0].clean, str(reports[0]))
+        for pid in self.subports:
+            self.assertNotIn(pid, self.cloud.ports)
+        self.assertEqual([], journal.pending())
+        self.assertEqual([], watcher.resume())
+
+    def test_journal_keeps_what_failed_and_skips_bad_entries(self):
+        folder = self.useFixture(fixtures.TempDir()).path
+        journal = service.Journal(folder)
+        self.stand_up()
+        fp = cleanup.record_server(self.clients, self.server)
+        self.cloud.delete_server(self.server)
+        with open(os.path.join(folder, 'broken.json'), 'w') as f:
+            f.write('{not json')
+        self.cloud.fail('DELETE', r'/v2\.0/trunks/', 500, 'Oops', times=99)
+        watcher = service.Watcher(self.clients, timeout=0.1, interval=0.01,
+                                  journal=journal)
+        self.addCleanup(watcher.stop)
+        report = watcher.delete_ended(self.server, None,
+                                      [self.parent]).result()
+        self.assertFalse(report.clean)
+        self.assertEqual([fp.trunk_ids], [p.trunk_ids
+                                          for p in journal.pending()])
 
     def test_sweep_forever_survives_errors_and_stops(self):
         calls = []

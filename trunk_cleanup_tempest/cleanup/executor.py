@@ -23,6 +23,7 @@ the plan was made is never hurt.
 
 from concurrent import futures
 import re
+import threading
 import time
 
 from oslo_log import log as logging
@@ -82,13 +83,76 @@ class _Outcome(Exception):
         self.detail = detail
 
 
+class SharedReader:
+    """Coalesces the reads of concurrent workers into shared list calls.
+
+    A worker that asks while a read is in flight waits for the next one,
+    which serves every worker that asked meanwhile: eight workers
+    re-reading their ports before deleting them cost about one call, not
+    eight, and every answer is still read after the question was asked.
+
+    :param list_call: a filtered list call, e.g. ``list_ports``.
+    :param key: the list in its answer, e.g. ``'ports'``.
+    """
+
+    def __init__(self, list_call, key):
+        self.list_call = list_call
+        self.key = key
+        self.cond = threading.Condition()
+        self.waiting = set()
+        self.collecting = 1
+        self.served = 0
+        self.busy = False
+        self.items = {}
+
+    def __call__(self, ids):
+        """``{id: item}`` of those of ``ids`` that exist, read just now."""
+        ids = set(ids)
+        with self.cond:
+            self.waiting |= ids
+            mine = self.collecting
+            while self.served < mine and self.busy:
+                self.cond.wait()
+            if self.served < mine:
+                # Lead: read everything asked for so far.
+                self.busy = True
+                batch, self.waiting = self.waiting, set()
+                generation = self.collecting
+                self.collecting += 1
+            else:
+                batch = None
+        if batch is not None:
+            self._read(batch, generation)
+        return {i: self.items[i] for i in ids if self.items.get(i)}
+
+    def _read(self, batch, generation):
+        try:
+            found = leftovers.by_id(self.list_call, self.key, batch)
+        except BaseException:
+            with self.cond:
+                # Whoever leads next reads these again.
+                self.waiting |= batch
+                self.busy = False
+                self.cond.notify_all()
+            raise
+        with self.cond:
+            self.items.update((i, found.get(i)) for i in batch)
+            self.served = generation
+            self.busy = False
+            self.cond.notify_all()
+
+
 class Executor:
-    """Carries out the steps of a :class:`~.plan.Plan`."""
+    """Carries out the steps of a :class:`~.plan.Plan`.
+
+    :param read_ports: reads ports by ID (``{id: port}``) right before they
+        are deleted; a :class:`SharedReader` when many run at once.
+    """
 
     # Waits back off from ``interval`` to at most this many times it.
     MAX_BACKOFF_FACTOR = 4
 
-    def __init__(self, clients, timeout=60, interval=1.0):
+    def __init__(self, clients, timeout=60, interval=1.0, read_ports=None):
         if timeout <= 0 or interval <= 0:
             raise errors.InvalidOptions(
                 'timeout and interval must be positive, got %s and %s'
@@ -96,6 +160,9 @@ class Executor:
         self.clients = clients
         self.timeout = timeout
         self.interval = interval
+        self.read_ports = read_ports or (
+            lambda ids: leftovers.by_id(clients.ports_client.list_ports,
+                                        'ports', ids))
 
     def _retry(self, what, call, on_conflict=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
@@ -283,8 +350,8 @@ class Executor:
     def _delete_ports(self, plan, step):
         ports = self.clients.ports_client
         # One read for the whole batch: what holds each port right now.
-        current = {p['id']: leftovers.port_state(p) for p in
-                   ports.list_ports(id=list(step.resource_ids))['ports']}
+        current = {pid: leftovers.port_state(p) for pid, p in
+                   self.read_ports(step.resource_ids).items()}
         ours = set(plan.footprint.trunk_ids)
 
         def pinned_elsewhere(exc):
@@ -369,7 +436,8 @@ def _left(found, actions, kept_ids):
 
 def cleanup(clients, footprint, dry_run=False, keep_ports=False,
             all_projects=False, timeout=60, interval=1.0,
-            unbind_stale=False, keep_user_parents=False):
+            unbind_stale=False, keep_user_parents=False, found=None,
+            read_ports=None):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
@@ -387,19 +455,31 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
         server instead of waiting for Nova to (admin only).
     :param timeout: seconds each wait or retried write may take.
     :param interval: seconds between two polls or tries.
-    :returns: :class:`~.report.Report`
+    :param found: the footprint's :class:`~.leftovers.Leftovers`, when the
+        caller has just read them; ports are read again before deletion.
+    :param read_ports: see :class:`Executor`.
+    :returns: :class:`~.report.Report`; its ``calls`` are this run's own
+        (reads shared with other runs are not in them).
     """
     clients = CountingClients(clients)
-    executor = Executor(clients, timeout=timeout, interval=interval)
-    found = leftovers.inspect(clients, footprint)
+    executor = Executor(clients, timeout=timeout, interval=interval,
+                        read_ports=read_ports)
+    if found is None:
+        found = leftovers.inspect(clients, footprint)
     the_plan = planner.plan(found, keep_ports=keep_ports,
                             all_projects=all_projects,
                             unbind_stale=unbind_stale,
                             keep_user_parents=keep_user_parents)
     actions = executor.run(the_plan, dry_run=dry_run)
-    if actions and not dry_run:
-        found = leftovers.inspect(clients, footprint)
-    left, kept = _left(found, actions, the_plan.kept)
+    if dry_run or all(a.outcome in report.SUCCEEDED for a in actions):
+        # Every present resource had a step (or is kept on purpose), and
+        # every step succeeded: nothing needs reading again.
+        left, kept = _left(found, actions, the_plan.kept)
+        if not dry_run:
+            left = []
+    else:
+        left, kept = _left(leftovers.inspect(clients, footprint), actions,
+                           the_plan.kept)
     return report.Report(footprint=footprint, dry_run=dry_run,
                          actions=actions, left=left, kept=kept,
                          calls=dict(sorted(clients.calls.items())))
@@ -408,8 +488,10 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
 def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     """Clean many footprints, ``workers`` at a time.
 
-    Each footprint is cleaned on its own (inspect, plan, execute), so one
-    that fails or is refused never stops the others.
+    Each footprint is cleaned on its own (plan, execute), so one that
+    fails or is refused never stops the others; they are inspected
+    together first, and their ports re-read together before deletion
+    (:class:`SharedReader`), so the reads do not grow with their number.
 
     :param progress: called with each report as it completes.
     :param kwargs: as for :func:`cleanup`.
@@ -418,9 +500,12 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     if workers < 1:
         raise errors.InvalidOptions('workers must be at least 1, got %s'
                                     % workers)
+    found = leftovers.inspect_many(clients, footprints)
+    read_ports = SharedReader(clients.ports_client.list_ports, 'ports')
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(cleanup, clients, fp, **kwargs)
-                for fp in footprints]
+        jobs = [pool.submit(cleanup, clients, fp, found=lo,
+                            read_ports=read_ports, **kwargs)
+                for fp, lo in zip(footprints, found)]
         for job in futures.as_completed(jobs):
             if progress is not None:
                 progress(job.result())

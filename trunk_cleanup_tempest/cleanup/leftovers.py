@@ -166,34 +166,47 @@ def inspect(clients, footprint):
         Footprint`.
     :returns: :class:`Leftovers`.
     """
-    server = None
-    if footprint.server_id:
-        server = server_state(clients.servers_client, footprint.server_id)
+    return inspect_many(clients, [footprint])[0]
 
-    trunks = {tid: ResourceState(kind=TRUNK, id=tid, present=False)
+
+def inspect_many(clients, footprints):
+    """Read many footprints with one set of list calls for them all.
+
+    :returns: a :class:`Leftovers` per footprint, in order.
+    """
+    trunks = by_id(clients.trunks_client.list_trunks, 'trunks',
+                   [t for fp in footprints for t in fp.trunk_ids])
+    ports = by_id(clients.ports_client.list_ports, 'ports',
+                  [p for fp in footprints for p in fp.port_ids])
+    servers = {}
+
+    def alive(server_id):
+        if server_id not in servers:
+            servers[server_id] = server_state(clients.servers_client,
+                                              server_id)
+        return servers[server_id]
+
+    return [_leftovers(fp, trunks, ports, alive) for fp in footprints]
+
+
+def _leftovers(footprint, found_trunks, found_ports, server):
+    trunks = {tid: (trunk_state(found_trunks[tid]) if tid in found_trunks
+                    else ResourceState(kind=TRUNK, id=tid, present=False))
               for tid in footprint.trunk_ids}
-    for tid, trunk in by_id(clients.trunks_client.list_trunks, 'trunks',
-                            trunks).items():
-        if tid in trunks:
-            trunks[tid] = trunk_state(trunk)
-
     roles = {}
     for t in footprint.trunks:
         roles[t.parent_port_id] = 'parent'
         roles.update((s.port_id, 'subport') for s in t.subports)
-    ports = {pid: ResourceState(kind=PORT, id=pid, present=False, role=role)
+    ports = {pid: (port_state(found_ports[pid], role) if pid in found_ports
+                   else ResourceState(kind=PORT, id=pid, present=False,
+                                      role=role))
              for pid, role in roles.items()}
-    for pid, port in by_id(clients.ports_client.list_ports, 'ports',
-                           ports).items():
-        if pid in ports:
-            ports[pid] = port_state(port, roles[pid])
-
     devices = {}
     for port in ports.values():
         dev = port.device_id
         if (port.present and dev and dev != footprint.server_id and
-                dev not in devices and
                 port.device_owner.startswith(COMPUTE_OWNER_PREFIX)):
-            devices[dev] = server_state(clients.servers_client, dev).present
-    return Leftovers(footprint=footprint, server=server, trunks=trunks,
-                     ports=ports, devices=devices)
+            devices[dev] = server(dev).present
+    return Leftovers(
+        footprint=footprint, trunks=trunks, ports=ports, devices=devices,
+        server=server(footprint.server_id) if footprint.server_id else None)

@@ -23,6 +23,7 @@ reached, always with a one-line reason.
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -39,6 +40,9 @@ from trunk_cleanup_tempest.services import clients as clients_mod
 EXIT_CLEAN = 0
 EXIT_LEFT = 1
 EXIT_BAD_INPUT = 2
+DEFAULT_STATE_DIR = os.path.join(
+    os.environ.get('XDG_STATE_HOME', os.path.expanduser('~/.local/state')),
+    'trunk-cleanup')
 
 
 class BadInput(Exception):
@@ -176,6 +180,10 @@ def build_parser():
                        help='the bus, if no config file names it')
     watch.add_argument('--exchange', default='nova',
                        help='the exchange Nova notifies on (default: '
+                            '%(default)s)')
+    watch.add_argument('--state-dir', default=DEFAULT_STATE_DIR,
+                       help='where the journal of cleanups in progress is '
+                            'kept, so a restart resumes them (default: '
                             '%(default)s)')
     watch.add_argument('--sweep-interval', type=_positive(float),
                        default=300, help='seconds between orphan sweeps '
@@ -370,7 +378,8 @@ def watch(args, clients, out, stop=None):
     conf([], project='trunk-cleanup', default_config_files=args.config_file)
     watcher = service.Watcher(clients, workers=args.workers,
                               timeout=args.timeout, interval=args.interval,
-                              sweep_older_than=args.sweep_older_than)
+                              sweep_older_than=args.sweep_older_than,
+                              journal=service.Journal(args.state_dir))
     listener = service.listener(conf, watcher, args.transport_url,
                                 args.exchange)
     stop = stop or threading.Event()
@@ -379,6 +388,7 @@ def watch(args, clients, out, stop=None):
     sweeper = threading.Thread(target=watcher.sweep_forever,
                                args=(args.sweep_interval,), daemon=True)
     listener.start()
+    watcher.resume()
     sweeper.start()
     logging.getLogger(__name__).info(
         'watching %s for deleted servers; sweeping every %ss',

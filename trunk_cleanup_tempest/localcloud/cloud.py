@@ -269,6 +269,7 @@ class LocalCloud:
         command = [sys.executable, '-m',
                    'trunk_cleanup_tempest.cmd.trunk_cleanup', 'watch',
                    '--config-file', layout.etc('nova', 'nova.conf'),
+                   '--state-dir', layout.path(WATCH),
                    '--sweep-interval', '30', '--sweep-older-than', '10m',
                    '--interval', '0.5'] + list(extra)
         log = layout.processes.log(WATCH)

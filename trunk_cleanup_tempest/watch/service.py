@@ -33,6 +33,7 @@ cloud's state, so nothing is kept but what is in flight.
 """
 
 from concurrent import futures
+import os
 import threading
 
 from oslo_log import log as logging
@@ -40,6 +41,7 @@ import oslo_messaging
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.cleanup import report as report_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -61,16 +63,62 @@ def _payload(payload):
     return data.get('uuid'), data.get('tenant_id'), ports
 
 
+class Journal:
+    """The footprints being cleaned, on disk, until they are done.
+
+    Once its subports are detached, nothing in Neutron links them to the
+    trunk or the server any more: a service killed then would lose them.
+    Each footprint is written here before the first write and removed
+    when the cleanup ends, so a restarted service resumes it.
+    """
+
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+
+    def _path(self, footprint):
+        return os.path.join(self.folder, '%s.json' % '-'.join(
+            footprint.trunk_ids))
+
+    def add(self, footprint):
+        path = self._path(footprint)
+        with open(path + '.tmp', 'w') as f:
+            f.write(footprint.to_json())
+        os.replace(path + '.tmp', path)
+
+    def done(self, footprint):
+        try:
+            os.unlink(self._path(footprint))
+        except FileNotFoundError:
+            pass
+
+    def pending(self):
+        found = []
+        for name in sorted(os.listdir(self.folder)):
+            if not name.endswith('.json'):
+                continue
+            path = os.path.join(self.folder, name)
+            try:
+                with open(path) as f:
+                    found.append(cleanup.Footprint.from_json(f.read()))
+            except (OSError, cleanup.InvalidFootprint) as exc:
+                LOG.error('journal entry %s skipped: %s', path, exc)
+        return found
+
+
 class Watcher:
     """Cleans trunks of deleted servers, on notification and by sweep.
 
     :param clients: admin clients (``trunks_client``, ``ports_client``,
         ``servers_client``): the service acts for every project.
+    :param journal: a :class:`Journal`, so a restart resumes what a
+        killed service was cleaning.
     """
 
     def __init__(self, clients, workers=8, timeout=60, interval=1.0,
-                 sweep_older_than=None):
+                 sweep_older_than=None, journal=None):
         self.clients = clients
+        self.journal = journal
         self.timeout = timeout
         self.interval = interval
         self.sweep_older_than = sweep_older_than
@@ -123,27 +171,44 @@ class Watcher:
                                 trunks=records, server_id=server_id)
 
     def _clean(self, footprint, why):
+        if self.journal is not None:
+            self.journal.add(footprint)
         # Like Nova, keep a parent port that the user gave the server.
         report = cleanup.cleanup(self.clients, footprint, all_projects=True,
                                  unbind_stale=True, keep_user_parents=True,
                                  timeout=self.timeout,
                                  interval=self.interval)
+        # What failed is tried again at the next sweep; what was refused
+        # belongs to someone else now.
+        if self.journal is not None and not report.count(
+                report_mod.FAILED):
+            self.journal.done(footprint)
         LOG.info('%s: trunk(s) %s: %s', why, ', '.join(footprint.trunk_ids),
                  report.summary)
         return report
 
     # -- the sweep --------------------------------------------------------
 
+    def resume(self):
+        """Clean what the journal holds: work a stopped service left."""
+        pending = self.journal.pending() if self.journal else []
+        if pending:
+            LOG.info('resuming %d footprint(s) from the journal',
+                     len(pending))
+        return [self.pool.submit(self._clean, fp, 'resumed')
+                for fp in pending]
+
     def sweep(self):
-        """Clean every orphan older than the grace period, once."""
+        """Resume the journal, then clean every old enough orphan, once."""
+        jobs = self.resume()
         orphans = cleanup.find_orphans(self.clients, all_projects=True,
                                        older_than=self.sweep_older_than)
-        if not orphans:
+        if not orphans and not jobs:
             LOG.debug('sweep: no orphaned trunk')
             return []
         LOG.info('sweep: %d orphaned trunk(s)', len(orphans))
-        jobs = [self.pool.submit(self._clean, o.footprint,
-                                 'sweep: %s' % o.reason) for o in orphans]
+        jobs += [self.pool.submit(self._clean, o.footprint,
+                                  'sweep: %s' % o.reason) for o in orphans]
         return [job.result() for job in jobs]
 
     def sweep_forever(self, interval):

@@ -1,0 +1,191 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Benchmark the cleanup of many orphaned trunks on the local cloud.
+
+Run by ``tox -e bench`` while the local cloud is up. Every call to Neutron
+and Nova goes through the fault proxy with an added latency (a remote
+cloud), and is counted there, on the wire. Printed: wall time and API
+calls of the library (``find_orphans`` + ``cleanup_many``), the floor for
+the workload, a plain sequential cleanup of the same workload, the cloud's
+own limit (the same number of cheapest deletes with unbounded
+concurrency), and the scenario suite's tempest run time.
+"""
+
+import argparse
+from concurrent import futures
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+from tempest.lib.common.utils import data_utils
+from tempest.lib.services.network import networks_client
+from tempest.lib.services.network import tags_client
+
+from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import leftovers
+from trunk_cleanup_tempest.cleanup import orphans as orphans_mod
+from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
+from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
+from trunk_cleanup_tempest.localcloud import faultproxy
+from trunk_cleanup_tempest.services import clients as clients_mod
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog='cleanup_bench',
+                                     description=__doc__.split('\n')[0])
+    parser.add_argument('--trunks', type=int, default=200)
+    parser.add_argument('--subports', type=int, default=4)
+    parser.add_argument('--latency', type=float, default=0.02,
+                        help='seconds added to every call (default: '
+                             '%(default)s)')
+    parser.add_argument('--workers', type=int, default=8)
+    parser.add_argument('--skip-tempest', action='store_true')
+    return parser
+
+
+class Workload:
+    """Orphaned trunks with subports, made directly (not through the proxy)."""
+
+    def __init__(self, env, trunks, subports):
+        self.clients = clients_mod.from_environ(env)
+        provider = self.clients.ports_client.auth_provider
+        self.networks = networks_client.NetworksClient(provider, 'network',
+                                                       'RegionOne')
+        self.tags = tags_client.TagsClient(provider, 'network', 'RegionOne')
+        self.count = trunks
+        self.subports = subports
+
+    def make(self, workers):
+        """Make the trunks in parallel; returns their tag."""
+        tag = data_utils.rand_name('bench')
+        net = self.networks.create_network(name=tag)['network']['id']
+
+        def one(_):
+            ports = [self.clients.ports_client.create_port(
+                network_id=net)['port']['id']
+                for _ in range(self.subports + 1)]
+            trunk = self.clients.trunks_client.create_trunk(
+                port_id=ports[0], sub_ports=[
+                    {'port_id': p, 'segmentation_type': 'vlan',
+                     'segmentation_id': 100 + i}
+                    for i, p in enumerate(ports[1:])])['trunk']
+            self.tags.create_tag('trunks', trunk['id'], tag)
+        with futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, range(self.count)))
+        self.network_id = net
+        return tag
+
+    def floor(self):
+        """Writes per trunk, plus the list calls of finding them."""
+        trunks = self.count
+        lists = (math.ceil((trunks + 1) / orphans_mod.PAGE_SIZE) +
+                 math.ceil(trunks / leftovers.IDS_PER_CALL))
+        return trunks * (1 + 1 + self.subports + 1) + lists
+
+    def drop_network(self):
+        self.networks.delete_network(self.network_id)
+
+
+def library(clients, tag, workers):
+    found = cleanup.find_orphans(clients, tags=[tag])
+    reports = cleanup.cleanup_many(clients, [o.footprint for o in found],
+                                   workers=workers, interval=0.2)
+    return len(found), sum(1 for r in reports if r.clean)
+
+
+def sequential(clients, tag):
+    """What a plain script does: one call after the other, no checks."""
+    trunks = clients.trunks_client.list_trunks(tags=tag)['trunks']
+    for trunk in trunks:
+        subs = [s['port_id'] for s in trunk['sub_ports']]
+        clients.trunks_client.delete_subports_from_trunk(
+            trunk['id'], [{'port_id': p} for p in subs])
+        clients.trunks_client.delete_trunk(trunk['id'])
+        for port in subs + [trunk['port_id']]:
+            clients.ports_client.delete_port(port)
+    return len(trunks)
+
+
+def cloud_limit(clients, calls):
+    """``calls`` cheapest deletes (of ports that do not exist), all at once."""
+    def one(_):
+        try:
+            clients.ports_client.delete_port(str(uuid.uuid4()))
+        except Exception:  # noqa: B902 - a 404 is the point
+            pass
+    with futures.ThreadPoolExecutor(min(calls, 256)) as pool:
+        list(pool.map(one, range(calls)))
+
+
+def timed(func, *args):
+    start = time.monotonic()
+    result = func(*args)
+    return time.monotonic() - start, result
+
+
+def main(argv=None, out=sys.stdout):
+    args = build_parser().parse_args(argv)
+    cloud = cloud_mod.LocalCloud(os.environ[localcloud_cmd.STATE_VARIABLE])
+    proxy = faultproxy.FaultProxy(cloud)
+    if not cloud.layout().processes.alive(faultproxy.NAME):
+        proxy.start()
+    proxy.program(latency=args.latency)
+    proxied = clients_mod.from_environ(proxy.environ())
+    work = Workload(cloud.environ(), args.trunks, args.subports)
+    floor = work.floor()
+    out.write('workload: %d orphaned trunks, %d subports each, %.0f ms '
+              'per call\n' % (args.trunks, args.subports,
+                              args.latency * 1000))
+
+    tag = work.make(args.workers)
+    proxy.events()
+    lib_time, (found, clean) = timed(library, proxied, tag, args.workers)
+    lib_calls = len(proxy.events())
+    work.drop_network()
+    out.write('library:    %6.1f s  %5d calls  floor %d  calls/floor '
+              '%.2fx  (%d found, %d clean)\n' % (
+                  lib_time, lib_calls, floor, lib_calls / floor, found,
+                  clean))
+
+    tag = work.make(args.workers)
+    proxy.events()
+    seq_time, _ = timed(sequential, proxied, tag)
+    seq_calls = len(proxy.events())
+    work.drop_network()
+    out.write('sequential: %6.1f s  %5d calls  speed-up of the library '
+              '%.1fx\n' % (seq_time, seq_calls, seq_time / lib_time))
+
+    limit, _ = timed(cloud_limit, proxied, lib_calls)
+    proxy.events()
+    out.write('cloud limit: %5.1f s  for %d deletes at once; library / '
+              'limit %.2fx\n' % (limit, lib_calls, lib_time / limit))
+    proxy.program()
+
+    if not args.skip_tempest:
+        start = time.monotonic()
+        code = subprocess.call(
+            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.localcloud',
+             '--state-dir', cloud.state_dir, 'tempest'],
+            stdout=subprocess.DEVNULL)
+        out.write('scenario suite: tempest run in %.1f s (exit code %d)\n'
+                  % (time.monotonic() - start, code))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
