@@ -130,6 +130,17 @@ class TestConfig(base.BaseTestCase):
                        'network_extensions': ['trunk', 'router']}, f)
         return cloud
 
+    def test_a_running_cloud_names_its_virtualenv(self):
+        with open(os.path.join(self.dir, cloud_mod.STATE_FILE), 'w') as f:
+            json.dump({'venv': '/where-it-runs'}, f)
+        self.assertEqual('/where-it-runs',
+                         cloud_mod.LocalCloud(self.dir).venv)
+        self.assertEqual('/given',
+                         cloud_mod.LocalCloud(self.dir, venv='/given').venv)
+        os.unlink(os.path.join(self.dir, cloud_mod.STATE_FILE))
+        self.assertEqual(cloud_mod.default_venv(),
+                         cloud_mod.LocalCloud(self.dir).venv)
+
     def test_tempest_conf(self):
         cloud = self.cloud_with_state()
         path = os.path.join(self.dir, 'tempest.conf')

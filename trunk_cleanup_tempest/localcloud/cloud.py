@@ -100,8 +100,12 @@ class LocalCloud:
         self.state_dir = os.path.abspath(state_dir)
         self.out = out
         self._state = None
-        # A running cloud says which virtualenv it runs from.
-        self.venv = venv or self.state.get('venv') or default_venv()
+        self._venv = venv
+
+    @property
+    def venv(self):
+        """The services' virtualenv: the one the cloud was started from."""
+        return self._venv or self.state.get('venv') or default_venv()
 
     # -- state ---------------------------------------------------------
 
@@ -143,15 +147,17 @@ class LocalCloud:
             removes the trunk of every server it deletes.
         """
         started = time.monotonic()
-        ensure_venv(self.venv, log=self.out)
+        # What the requirements ask for now, not what a former up used.
+        venv = self._venv or default_venv()
+        ensure_venv(venv, log=self.out)
         if self.running():
             raise process.CloudError(
                 'local cloud', 'up', detail='already running under %s; '
                 'run "down" first' % self.state_dir)
         os.makedirs(self.state_dir, exist_ok=True)
-        services.clean_state(services.Layout(self.state_dir, self.venv))
+        services.clean_state(services.Layout(self.state_dir, venv))
         self._state = {'password': secrets.token_hex(12),
-                       'state_dir': self.state_dir, 'venv': self.venv}
+                       'state_dir': self.state_dir, 'venv': venv}
         layout = self.layout()
         self.state['ports'] = layout.ports
         self.save()
