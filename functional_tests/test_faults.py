@@ -222,6 +222,7 @@ class FaultSuite(base.FunctionalTestCase):
         for run in range(HEAVY_RUNS):
             footprint = self.orphan_in_the_making()
             outside = self.outside(footprint)
+            self.proxy.events()
             # The trunk delete hangs in the proxy while watch is killed.
             self.proxy.program([faultproxy.rule('delay', TRUNK, 'DELETE',
                                                 seconds=3)])
@@ -308,6 +309,7 @@ class FaultSuite(base.FunctionalTestCase):
             self.proxy.program([faultproxy.rule('delay', TRUNK, 'DELETE',
                                                 seconds=8)])
             reports = []
+            self.proxy.events()
             cleaner = threading.Thread(target=lambda: reports.append(
                 cleanup.cleanup(self.patient, footprint, timeout=10,
                                 interval=0.5)))

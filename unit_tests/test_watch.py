@@ -115,6 +115,10 @@ class TestWatcher(base.TestCase):
             self.assertNotIn(pid, self.cloud.ports)
         self.assertEqual([], journal.pending())
         self.assertEqual([], watcher.resume())
+        # What a worker is cleaning right now is not resumed twice.
+        journal.add(fp)
+        watcher.in_flight.add(tuple(fp.trunk_ids))
+        self.assertEqual([], watcher.resume())
 
     def test_journal_keeps_what_failed_and_skips_bad_entries(self):
         folder = self.useFixture(fixtures.TempDir()).path

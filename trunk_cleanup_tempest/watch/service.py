@@ -125,6 +125,7 @@ class Watcher:
         self.pool = futures.ThreadPoolExecutor(max_workers=workers)
         self.workers = workers
         self.pending = {}
+        self.in_flight = set()
         self.lock = threading.Lock()
         self.stopped = threading.Event()
 
@@ -155,8 +156,7 @@ class Watcher:
                                                  port_ids)
         if footprint is None:
             return None
-        return self.pool.submit(self._clean, footprint,
-                                'server %s deleted' % server_id)
+        return self._submit(footprint, 'server %s deleted' % server_id)
 
     def _footprint_of_ports(self, server_id, project_id, port_ids):
         if not port_ids:
@@ -170,9 +170,23 @@ class Watcher:
                                 records[0].project_id,
                                 trunks=records, server_id=server_id)
 
-    def _clean(self, footprint, why):
+    def _submit(self, footprint, why):
+        # Journaled before the notification is acknowledged: a service
+        # killed from here on finds the footprint again when it restarts.
         if self.journal is not None:
             self.journal.add(footprint)
+        with self.lock:
+            self.in_flight.add(tuple(footprint.trunk_ids))
+        return self.pool.submit(self._clean, footprint, why)
+
+    def _clean(self, footprint, why):
+        try:
+            return self._clean_now(footprint, why)
+        finally:
+            with self.lock:
+                self.in_flight.discard(tuple(footprint.trunk_ids))
+
+    def _clean_now(self, footprint, why):
         # Like Nova, keep a parent port that the user gave the server.
         report = cleanup.cleanup(self.clients, footprint, all_projects=True,
                                  unbind_stale=True, keep_user_parents=True,
@@ -192,11 +206,14 @@ class Watcher:
     def resume(self):
         """Clean what the journal holds: work a stopped service left."""
         pending = self.journal.pending() if self.journal else []
+        with self.lock:
+            # What a worker is cleaning right now is in the journal too.
+            pending = [fp for fp in pending
+                       if tuple(fp.trunk_ids) not in self.in_flight]
         if pending:
             LOG.info('resuming %d footprint(s) from the journal',
                      len(pending))
-        return [self.pool.submit(self._clean, fp, 'resumed')
-                for fp in pending]
+        return [self._submit(fp, 'resumed') for fp in pending]
 
     def sweep(self):
         """Resume the journal, then clean every old enough orphan, once."""
@@ -207,8 +224,8 @@ class Watcher:
             LOG.debug('sweep: no orphaned trunk')
             return []
         LOG.info('sweep: %d orphaned trunk(s)', len(orphans))
-        jobs += [self.pool.submit(self._clean, o.footprint,
-                                  'sweep: %s' % o.reason) for o in orphans]
+        jobs += [self._submit(o.footprint, 'sweep: %s' % o.reason)
+                 for o in orphans]
         return [job.result() for job in jobs]
 
     def sweep_forever(self, interval):
