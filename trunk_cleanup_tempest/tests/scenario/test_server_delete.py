@@ -188,6 +188,11 @@ class ManySubportsTest(base.TrunkCleanupScenarioTest):
     @utils.services('compute', 'network')
     def test_cleanup_calls_grow_only_by_one_delete_per_port(self):
         """16 subports cost the cleanup 15 more port deletes and no more."""
+        if self.opts.expected_after_server_delete == 'removed':
+            raise self.skipException(
+                'The cloud removes the trunk and its subports itself, so '
+                'the cleanup has only the parent port left to delete: its '
+                'cost per subport cannot be measured here')
         reports = {}
         for count in (1, self.opts.many_subport_count):
             footprint, counts = self.stand_up(count=count)
