@@ -18,9 +18,10 @@ Run by ``tox -e bench`` while the local cloud is up. Every call to Neutron
 and Nova goes through the fault proxy with an added latency (a remote
 cloud), and is counted there, on the wire. Printed: wall time and API
 calls of the library (``find_orphans`` + ``cleanup_many``), the floor for
-the workload, a plain sequential cleanup of the same workload, the cloud's
-own limit (the same number of cheapest deletes with unbounded
-concurrency), and the scenario suite's tempest run time.
+the workload, a plain sequential cleanup of the same workload, the same
+writes with no reads and unbounded concurrency, the cloud's own limit (the
+same number of cheapest deletes with unbounded concurrency), and the
+scenario suite's tempest run time.
 """
 
 import argparse
@@ -34,6 +35,7 @@ import uuid
 
 from tempest.lib.common.utils import data_utils
 from tempest.lib.services.network import networks_client
+from tempest.lib.services.network import quotas_client
 from tempest.lib.services.network import tags_client
 
 from trunk_cleanup_tempest import cleanup
@@ -69,6 +71,15 @@ class Workload:
         self.tags = tags_client.TagsClient(provider, 'network', 'RegionOne')
         self.count = trunks
         self.subports = subports
+
+    def lift_quotas(self, admin_env):
+        """The workload is over Neutron's default quota of 500 ports."""
+        admin = clients_mod.from_environ(admin_env).ports_client
+        quotas = quotas_client.QuotasClient(admin.auth_provider, 'network',
+                                            'RegionOne')
+        self.clients.ports_client.list_ports(limit=1)  # authenticates
+        project = self.clients.ports_client.project_id
+        quotas.update_quotas(project, port=-1, trunk=-1, network=-1)
 
     def make(self, workers):
         """Make the trunks in parallel; returns their tag."""
@@ -121,6 +132,26 @@ def sequential(clients, tag):
     return len(trunks)
 
 
+def unbounded(clients, tag):
+    """The same writes, no reads, each phase all at once.
+
+    What the cloud can do at most for this very workload.
+    """
+    trunks = clients.trunks_client.list_trunks(tags=tag)['trunks']
+    subs = {t['id']: [s['port_id'] for s in t['sub_ports']] for t in trunks}
+    phases = [
+        [lambda t=t: clients.trunks_client.delete_subports_from_trunk(
+            t['id'], [{'port_id': p} for p in subs[t['id']]])
+         for t in trunks],
+        [lambda t=t: clients.trunks_client.delete_trunk(t['id'])
+         for t in trunks],
+        [lambda p=p: clients.ports_client.delete_port(p)
+         for t in trunks for p in subs[t['id']] + [t['port_id']]]]
+    for calls in phases:
+        with futures.ThreadPoolExecutor(min(len(calls), 256)) as pool:
+            list(pool.map(lambda call: call(), calls))
+
+
 def cloud_limit(clients, calls):
     """``calls`` cheapest deletes (of ports that do not exist), all at once."""
     def one(_):
@@ -147,6 +178,7 @@ def main(argv=None, out=sys.stdout):
     proxy.program(latency=args.latency)
     proxied = clients_mod.from_environ(proxy.environ())
     work = Workload(cloud.environ(), args.trunks, args.subports)
+    work.lift_quotas(cloud.environ('admin'))
     floor = work.floor()
     out.write('workload: %d orphaned trunks, %d subports each, %.0f ms '
               'per call\n' % (args.trunks, args.subports,
@@ -169,6 +201,13 @@ def main(argv=None, out=sys.stdout):
     work.drop_network()
     out.write('sequential: %6.1f s  %5d calls  speed-up of the library '
               '%.1fx\n' % (seq_time, seq_calls, seq_time / lib_time))
+
+    tag = work.make(args.workers)
+    proxy.events()
+    most, _ = timed(unbounded, proxied, tag)
+    work.drop_network()
+    out.write('unbounded:  %6.1f s  the same writes, no reads, each phase '
+              'at once; library / that %.2fx\n' % (most, lib_time / most))
 
     limit, _ = timed(cloud_limit, proxied, lib_calls)
     proxy.events()

@@ -72,6 +72,8 @@ class TestCleanup(base.TestCase):
         self.assertEqual(6, report.count(rep.WOULD))
         self.assertFalse(report.clean)
         self.assertEqual(4, len(report.left))
+        self.assertEqual({'dry run: nothing was written'},
+                         {r['reason'] for r in report.left})
         self.assertIn('nothing was written', report.summary)
 
     def test_api_calls_do_not_grow_beyond_one_delete_per_port(self):

@@ -145,6 +145,9 @@ class TestOrphans(CommandTestCase):
         code, out, _ = self.run_cli('cleanup', '--orphans', '--yes')
         self.assertEqual((0, 'nothing to do: no orphaned trunk\n'),
                          (code, out))
+        code, out, _ = self.run_cli('cleanup', '--orphans', '--yes', '-f',
+                                    'json')
+        self.assertEqual((0, []), (code, json.loads(out)))
 
     def test_cleanup_orphans_dry_run(self):
         code, out, err = self.run_cli('cleanup', '--orphans', '-f', 'json')

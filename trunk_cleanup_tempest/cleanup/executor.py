@@ -413,7 +413,7 @@ def _kind(step):
     return leftovers.PORT
 
 
-def _left(found, actions, kept_ids):
+def _left(found, actions, kept_ids, otherwise='not removed by this run'):
     """Split what still exists into kept and left, each with a reason."""
     reasons = {}
     for action in actions:
@@ -429,7 +429,7 @@ def _left(found, actions, kept_ids):
             kept.append(entry)
             continue
         else:
-            entry['reason'] = 'not removed by this run'
+            entry['reason'] = otherwise
         left.append(entry)
     return left, kept
 
@@ -474,7 +474,8 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     if dry_run or all(a.outcome in report.SUCCEEDED for a in actions):
         # Every present resource had a step (or is kept on purpose), and
         # every step succeeded: nothing needs reading again.
-        left, kept = _left(found, actions, the_plan.kept)
+        left, kept = _left(found, actions, the_plan.kept,
+                           'dry run: nothing was written')
         if not dry_run:
             left = []
     else:

@@ -363,7 +363,8 @@ def run(args, clients, out, err, stdin):
         unbind_stale=args.unbind_stale, timeout=args.timeout,
         interval=args.interval)
     if not reports:
-        out.write('nothing to do: no orphaned trunk\n')
+        out.write('[]\n' if args.format == 'json' else
+                  'nothing to do: no orphaned trunk\n')
         return EXIT_CLEAN
     _print_reports(reports, args.format, out)
     return EXIT_CLEAN if all(r.clean for r in reports) else EXIT_LEFT
