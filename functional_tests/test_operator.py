@@ -57,7 +57,7 @@ class TestOperatorCommand(base.FunctionalTestCase):
         code, out, err = self.cli('cleanup', '--orphans', '--tag', tag)
         self.assertEqual(1, code, err)
         self.assertEqual(before, self.snapshot())
-        self.assertEqual(2, out.count('nothing was written'))
+        self.assertEqual(2, out.count('change(s) would be made'))
 
         code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
                                   '--yes', '-f', 'json')
