@@ -20,6 +20,7 @@ in ``$TRUNK_CLEANUP_LOCALCLOUD``.
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -201,6 +202,13 @@ class FunctionalTestCase(base.BaseTestCase):
         with open(os.path.join(workspace, 'etc', 'tempest.conf')) as f:
             conf = f.read()
         return proc.returncode, proc.stdout + proc.stderr, conf
+
+    @staticmethod
+    def failures(out):
+        """The tracebacks of the tests that failed in tempest's output."""
+        found = re.findall(r'Captured traceback:\n~+\n(.*?)(?:\n\n\S|\Z)',
+                           out, re.S)
+        return '\n'.join(found) or out[-5000:]
 
     def snapshot(self, clients=None):
         """The project's ports and trunks, for before/after comparisons."""

@@ -65,7 +65,7 @@ class TestWatch(base.FunctionalTestCase):
 
     def test_scenario_suite_on_a_cloud_that_promises_removal(self):
         code, out, conf = self.tempest('--concurrency', '2')
-        self.assertEqual(0, code, out[-5000:])
+        self.assertEqual(0, code, self.failures(out))
         self.assertIn(' - Failed: 0', out)
         # With watch running, the local cloud promises removal.
         self.assertIn('expected_after_server_delete = removed', conf)

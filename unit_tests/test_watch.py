@@ -66,6 +66,41 @@ class TestWatcher(base.TestCase):
                                            [self.parent]).result()
         self.assertTrue(report.clean, str(report))
 
+    def test_end_handled_before_start_still_cleans(self):
+        # Nova has unbound the port and the end's payload names no port,
+        # so only the start (handled late) can find the trunk.
+        self.stand_up()
+        fp = cleanup.record_server(self.clients, self.server)
+        self.assertIsNone(self.watcher.delete_ended(self.server, None, []))
+        self.patch(cleanup, 'record_server', lambda *a: fp)
+        self.cloud.delete_server(self.server)
+        report = self.watcher.delete_started(self.server, []).result()
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual({}, self.cloud.trunks)
+        self.assertEqual({}, self.watcher.pending)
+        self.assertEqual({}, self.watcher.ended)
+
+    def test_remembers_a_bounded_number_of_ended_deletes(self):
+        self.watcher.MAX_REMEMBERED = 3
+        for n in range(5):
+            self.watcher.delete_ended('server-%d' % n, None, [])
+        self.assertEqual(['server-2', 'server-3', 'server-4'],
+                         list(self.watcher.ended))
+
+    def test_a_failing_cleanup_is_logged_and_kept(self):
+        self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.patch(cleanup, 'cleanup', self._explode)
+        logger = self.useFixture(fixtures.FakeLogger())
+        job = self.watcher.delete_ended(self.server, None, [self.parent])
+        self.assertRaises(RuntimeError, job.result)
+        self.assertIn('cleanup of trunk(s) %s failed' % self.trunk,
+                      logger.output)
+
+    @staticmethod
+    def _explode(*args, **kwargs):
+        raise RuntimeError('boom')
+
     def test_server_on_no_trunk_is_ignored(self):
         server = self.cloud.boot(self.cloud.add_port())
         self.watcher.delete_started(server, [])

@@ -388,7 +388,10 @@ def watch(args, clients, out, stop=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     sweeper = threading.Thread(target=watcher.sweep_forever,
                                args=(args.sweep_interval,), daemon=True)
-    listener.start()
+    # One notification at a time, in the order they came: a delete's end
+    # must not be handled before its start. The cleanups themselves run
+    # in the watcher's own pool.
+    listener.start(override_pool_size=1)
     watcher.resume()
     sweeper.start()
     logging.getLogger(__name__).info(

@@ -119,9 +119,9 @@ class Layout:
         return os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             'launcher.py')
 
-    def api_command(self, module, service, threads=8, workers=1):
+    def api_command(self, module, service, threads=8):
         return [self.bin('python'), self.launcher(), module, HOST,
-                str(self.ports[service]), str(threads), str(workers)]
+                str(self.ports[service]), str(threads)]
 
 
 class Service:
@@ -399,10 +399,8 @@ class Neutron(Service):
                  'upgrade', 'heads')
         env = dict(os.environ, OS_NEUTRON_CONFIG_DIR=etc,
                    OS_NEUTRON_CONFIG_FILES='neutron.conf;ml2_conf.ini')
-        # Two API workers: a cleanup's port deletes are CPU-bound in
-        # Neutron, and one process serves them one at a time.
         cmd = self.start_process(self.name, lay.api_command(
-            'neutron.wsgi.api', 'neutron', threads=4, workers=2), env=env)
+            'neutron.wsgi.api', 'neutron'), env=env)
         self.start_process('neutron-rpc', [lay.bin('neutron-rpc-server')] +
                            self.config_args())
         agent = os.path.join(os.path.dirname(os.path.abspath(__file__)),

@@ -32,6 +32,7 @@ restart or an earlier failure missed: every step is re-derived from the
 cloud's state, so nothing is kept but what is in flight.
 """
 
+import collections
 from concurrent import futures
 import os
 import threading
@@ -115,6 +116,9 @@ class Watcher:
         killed service was cleaning.
     """
 
+    # How many ended deletes to remember while waiting for their start.
+    MAX_REMEMBERED = 10000
+
     def __init__(self, clients, workers=8, timeout=60, interval=1.0,
                  sweep_older_than=None, journal=None):
         self.clients = clients
@@ -125,6 +129,8 @@ class Watcher:
         self.pool = futures.ThreadPoolExecutor(max_workers=workers)
         self.workers = workers
         self.pending = {}
+        # Servers whose delete ended before its start was handled.
+        self.ended = collections.OrderedDict()
         self.in_flight = set()
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -132,22 +138,32 @@ class Watcher:
     # -- notifications ----------------------------------------------------
 
     def delete_started(self, server_id, port_ids):
-        """Record the footprint while the server and its ports exist."""
+        """Record the footprint while the server and its ports exist.
+
+        :returns: a future of the report when the end of the delete was
+            seen first (then the cleanup starts now), else None.
+        """
         try:
             footprint = cleanup.record_server(self.clients, server_id)
         except cleanup.NotFound:
             footprint = None
         if footprint is None or not footprint.trunks:
             footprint = self._footprint_of_ports(server_id, None, port_ids)
-        if footprint is not None and footprint.trunks:
-            with self.lock:
+        if footprint is None or not footprint.trunks:
+            return None
+        with self.lock:
+            ended = self.ended.pop(server_id, False)
+            if not ended:
                 self.pending[server_id] = footprint
+        if ended:
+            return self._submit(footprint, 'server %s deleted' % server_id)
+        return None
 
     def delete_ended(self, server_id, project_id, port_ids):
         """Clean the trunk of a server Nova has deleted.
 
         :returns: a future of the report, or None when the server stood on
-            no trunk.
+            no trunk, as far as can be told yet.
         """
         with self.lock:
             footprint = self.pending.pop(server_id, None)
@@ -155,6 +171,11 @@ class Watcher:
             footprint = self._footprint_of_ports(server_id, project_id,
                                                  port_ids)
         if footprint is None:
+            with self.lock:
+                # Should its start still come, it will clean at once.
+                self.ended[server_id] = True
+                while len(self.ended) > self.MAX_REMEMBERED:
+                    self.ended.popitem(last=False)
             return None
         return self._submit(footprint, 'server %s deleted' % server_id)
 
@@ -182,6 +203,11 @@ class Watcher:
     def _clean(self, footprint, why):
         try:
             return self._clean_now(footprint, why)
+        except Exception:
+            # The journal keeps it for the next sweep.
+            LOG.exception('%s: cleanup of trunk(s) %s failed', why,
+                          ', '.join(footprint.trunk_ids))
+            raise
         finally:
             with self.lock:
                 self.in_flight.discard(tuple(footprint.trunk_ids))
