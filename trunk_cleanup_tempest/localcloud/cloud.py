@@ -37,6 +37,7 @@ from tempest.lib.services.identity.v3 import services_client
 from tempest.lib.services.identity.v3 import users_client
 from tempest.lib.services.image.v2 import images_client
 from tempest.lib.services.network import extensions_client
+from tempest.lib.services.network import networks_client
 
 from trunk_cleanup_tempest.localcloud import process
 from trunk_cleanup_tempest.localcloud import services
@@ -255,6 +256,13 @@ class LocalCloud:
                             layout)
         aliases = sorted(e['alias'] for e in
                          exts.list_extensions()['extensions'])
+        # Neutron sets up parts of itself on the first network create;
+        # two concurrent first creates can have one denied
+        # (PolicyNotAuthorized, rule:create_network). Make that one now.
+        networks = self._client(networks_client.NetworksClient, 'network',
+                                layout)
+        networks.delete_network(networks.create_network(
+            name='localcloud-warm-up')['network']['id'])
         self.state.update(image_id=image['id'], flavor_id=flavor['id'],
                           network_extensions=aliases)
         self.save()
@@ -424,8 +432,15 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
     :returns: tempest's exit code
     """
     if not os.path.exists(os.path.join(workspace, '.stestr.conf')):
-        subprocess.run([_tempest(), 'init', workspace], check=True,
-                       stdout=subprocess.DEVNULL)
+        # Named after its path, so a workspace that "up" emptied is
+        # registered again rather than refused as a duplicate.
+        workspace = os.path.abspath(workspace)
+        name = 'trunk-cleanup-%s' % hashlib.sha256(
+            workspace.encode()).hexdigest()[:12]
+        subprocess.run([_tempest(), 'workspace', 'remove', '--name', name],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([_tempest(), 'init', '--name', name, workspace],
+                       check=True, stdout=subprocess.DEVNULL)
     cloud.tempest_conf(os.path.join(workspace, 'etc', 'tempest.conf'),
                        expected_after_server_delete=expected,
                        overrides=overrides)
