@@ -168,13 +168,15 @@ class FunctionalTestCase(base.BaseTestCase):
         test_utils.call_and_ignore_notfound_exc(
             clients.servers_client.delete_server, server_id)
 
-        def gone():
-            try:
-                clients.servers_client.show_server(server_id)
-            except lib_exc.NotFound:
-                return True
-            return False
-        self.wait_for(gone, 'server %s gone' % server_id)
+        self.wait_for(lambda: self.server_gone(server_id, clients),
+                      'server %s gone' % server_id)
+
+    def server_gone(self, server_id, clients=None):
+        try:
+            (clients or self.demo).servers_client.show_server(server_id)
+        except lib_exc.NotFound:
+            return True
+        return False
 
     def wait_for(self, predicate, what, timeout=60):
         if not test_utils.call_until_true(predicate, timeout, 0.5):

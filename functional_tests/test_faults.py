@@ -280,7 +280,7 @@ class FaultSuite(base.FunctionalTestCase):
     def judge_service(self, ledger, footprint, outside, run):
         """What watch left: at most the user's parent port, unbound."""
         parent = footprint.trunks[0].parent_port_id
-        self.wait_for(lambda: self.gone(footprint.server_id),
+        self.wait_for(lambda: self.server_gone(footprint.server_id),
                       'server %s gone' % footprint.server_id)
         left = self.present(footprint) - {parent}
         if left:
@@ -290,13 +290,6 @@ class FaultSuite(base.FunctionalTestCase):
             ledger.lost.append('run %d: something outside the footprint '
                                'changed' % run)
         ledger.runs += 1
-
-    def gone(self, server_id):
-        try:
-            self.demo.servers_client.show_server(server_id)
-        except Exception:
-            return True
-        return False
 
     def test_server_booted_on_the_parent_mid_cleanup(self):
         ledger = Ledger('server booted on the parent mid-cleanup')
