@@ -171,6 +171,12 @@ def timed(func, *args):
 
 def main(argv=None, out=sys.stdout):
     args = build_parser().parse_args(argv)
+
+    def say(text):
+        # Each figure as soon as it is known: the whole run takes minutes.
+        out.write(text)
+        out.flush()
+
     cloud = cloud_mod.LocalCloud(os.environ[localcloud_cmd.STATE_VARIABLE])
     proxy = faultproxy.FaultProxy(cloud)
     if not cloud.layout().processes.alive(faultproxy.NAME):
@@ -180,39 +186,39 @@ def main(argv=None, out=sys.stdout):
     work = Workload(cloud.environ(), args.trunks, args.subports)
     work.lift_quotas(cloud.environ('admin'))
     floor = work.floor()
-    out.write('workload: %d orphaned trunks, %d subports each, %.0f ms '
-              'per call\n' % (args.trunks, args.subports,
-                              args.latency * 1000))
+    say('workload: %d orphaned trunks, %d subports each, %.0f ms '
+        'per call\n' % (args.trunks, args.subports,
+                        args.latency * 1000))
 
     tag = work.make(args.workers)
     proxy.events()
     lib_time, (found, clean) = timed(library, proxied, tag, args.workers)
     lib_calls = len(proxy.events())
     work.drop_network()
-    out.write('library:    %6.1f s  %5d calls  floor %d  calls/floor '
-              '%.2fx  (%d found, %d clean)\n' % (
-                  lib_time, lib_calls, floor, lib_calls / floor, found,
-                  clean))
+    say('library:    %6.1f s  %5d calls  floor %d  calls/floor '
+        '%.2fx  (%d found, %d clean)\n' % (
+            lib_time, lib_calls, floor, lib_calls / floor, found,
+            clean))
 
     tag = work.make(args.workers)
     proxy.events()
     seq_time, _ = timed(sequential, proxied, tag)
     seq_calls = len(proxy.events())
     work.drop_network()
-    out.write('sequential: %6.1f s  %5d calls  speed-up of the library '
-              '%.1fx\n' % (seq_time, seq_calls, seq_time / lib_time))
+    say('sequential: %6.1f s  %5d calls  speed-up of the library '
+        '%.1fx\n' % (seq_time, seq_calls, seq_time / lib_time))
 
     tag = work.make(args.workers)
     proxy.events()
     most, _ = timed(unbounded, proxied, tag)
     work.drop_network()
-    out.write('unbounded:  %6.1f s  the same writes, no reads, each phase '
-              'at once; library / that %.2fx\n' % (most, lib_time / most))
+    say('unbounded:  %6.1f s  the same writes, no reads, each phase '
+        'at once; library / that %.2fx\n' % (most, lib_time / most))
 
     limit, _ = timed(cloud_limit, proxied, lib_calls)
     proxy.events()
-    out.write('cloud limit: %5.1f s  for %d deletes at once; library / '
-              'limit %.2fx\n' % (limit, lib_calls, lib_time / limit))
+    say('cloud limit: %5.1f s  for %d deletes at once; library / '
+        'limit %.2fx\n' % (limit, lib_calls, lib_time / limit))
     proxy.program()
 
     if not args.skip_tempest:
@@ -221,8 +227,8 @@ def main(argv=None, out=sys.stdout):
             [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.localcloud',
              '--state-dir', cloud.state_dir, 'tempest'],
             stdout=subprocess.DEVNULL)
-        out.write('scenario suite: tempest run in %.1f s (exit code %d)\n'
-                  % (time.monotonic() - start, code))
+        say('scenario suite: tempest run in %.1f s (exit code %d)\n'
+            % (time.monotonic() - start, code))
     return 0
 
 
