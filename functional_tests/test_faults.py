@@ -298,9 +298,11 @@ class FaultSuite(base.FunctionalTestCase):
             parent = footprint.trunks[0].parent_port_id
             outside = self.outside(footprint)
             # The trunk delete waits in the proxy while a server boots on
-            # the parent port.
+            # the parent port: long enough for Nova to bind it even on a
+            # busy machine (a port deleted before Nova claims it is free
+            # as far as anyone can tell).
             self.proxy.program([faultproxy.rule('delay', TRUNK, 'DELETE',
-                                                seconds=8)])
+                                                seconds=30)])
             reports = []
             self.proxy.events()
             cleaner = threading.Thread(target=lambda: reports.append(
