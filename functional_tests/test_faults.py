@@ -228,10 +228,7 @@ class FaultSuite(base.FunctionalTestCase):
                                                 seconds=3)])
             self.cloud.start_watch(environ=self.proxy.environ('admin'))
             self.demo.servers_client.delete_server(footprint.server_id)
-            self.wait_for(lambda: any(
-                e['path'].endswith('/remove_subports')
-                for e in self.proxy.events(clear=False)),
-                'watch detaching the subports')
+            self.wait_for_subports_detached('watch detaching')
             self.cloud.stop_watch(timeout=0)
             self.proxy.program()
             # Restarted, it resumes from its journal what it was doing.
@@ -271,6 +268,13 @@ class FaultSuite(base.FunctionalTestCase):
             self.judge_service(ledger, footprint, outside, run)
         self.finish(ledger)
 
+    def wait_for_subports_detached(self, who):
+        """Until the proxy has passed a remove_subports on to the cloud."""
+        self.wait_for(lambda: any(
+            e['path'].endswith('/remove_subports')
+            for e in self.proxy.events(clear=False)),
+            '%s the subports' % who)
+
     def orphan_in_the_making(self):
         """A live server on a trunk, recorded; the test deletes it."""
         _, parent, _ = self.trunk()
@@ -309,10 +313,7 @@ class FaultSuite(base.FunctionalTestCase):
                 cleanup.cleanup(self.patient, footprint, timeout=10,
                                 interval=0.5)))
             cleaner.start()
-            self.wait_for(lambda: any(
-                e['path'].endswith('/remove_subports')
-                for e in self.proxy.events(clear=False)),
-                'the cleanup detaching the subports')
+            self.wait_for_subports_detached('the cleanup detaching')
             server = self.boot(parent)
             cleaner.join(120)
             self.proxy.program()

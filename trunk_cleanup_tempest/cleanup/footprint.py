@@ -189,6 +189,25 @@ def _guess_created_by(port, server):
     return CREATED_BY_UNKNOWN
 
 
+def record_ports(clients, port_ids, server_id=None, project_id=None):
+    """The trunks whose parent ports are among ``port_ids``.
+
+    What is left to link a deleted server to its trunks: the ports it
+    named (in a notification, or still in their ``device_id``).
+
+    :returns: a :class:`Footprint`, or None when no such trunk exists.
+    """
+    if not port_ids:
+        return None
+    trunks = clients.trunks_client.list_trunks(
+        port_id=list(port_ids))['trunks']
+    if not trunks:
+        return None
+    records = tuple(trunk_record(t) for t in trunks)
+    return Footprint(project_id=project_id or records[0].project_id,
+                     trunks=records, server_id=server_id)
+
+
 def record_trunk(clients, trunk_id, parent_created_by=CREATED_BY_UNKNOWN):
     """Record a trunk that an operator names (its server may be gone).
 

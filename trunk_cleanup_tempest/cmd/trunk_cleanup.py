@@ -218,16 +218,14 @@ def _server_footprint(clients, server_id, created_by):
     except cleanup.NotFound:
         ports = clients.ports_client.list_ports(
             device_id=server_id)['ports']
-        trunks = clients.trunks_client.list_trunks(
-            port_id=[p['id'] for p in ports])['trunks'] if ports else []
-        if not trunks:
+        footprint = fp_mod.record_ports(clients, [p['id'] for p in ports],
+                                        server_id)
+        if footprint is None:
             raise cleanup.NotFound(
                 'server %s not found, and no port names it: if it was '
                 'deleted, its trunk is no longer linked to it (see '
                 '"trunk-cleanup orphans")' % server_id)
-        records = tuple(fp_mod.trunk_record(t) for t in trunks)
-        return cleanup.Footprint(project_id=records[0].project_id,
-                                 trunks=records, server_id=server_id)
+        return footprint
 
 
 def _footprint(args, clients, stdin):

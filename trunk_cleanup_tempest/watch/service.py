@@ -148,7 +148,7 @@ class Watcher:
         except cleanup.NotFound:
             footprint = None
         if footprint is None or not footprint.trunks:
-            footprint = self._footprint_of_ports(server_id, None, port_ids)
+            footprint = fp_mod.record_ports(self.clients, port_ids, server_id)
         if footprint is None or not footprint.trunks:
             return None
         with self.lock:
@@ -168,8 +168,8 @@ class Watcher:
         with self.lock:
             footprint = self.pending.pop(server_id, None)
         if footprint is None:
-            footprint = self._footprint_of_ports(server_id, project_id,
-                                                 port_ids)
+            footprint = fp_mod.record_ports(self.clients, port_ids,
+                                            server_id, project_id)
         if footprint is None:
             with self.lock:
                 # Should its start still come, it will clean at once.
@@ -178,18 +178,6 @@ class Watcher:
                     self.ended.popitem(last=False)
             return None
         return self._submit(footprint, 'server %s deleted' % server_id)
-
-    def _footprint_of_ports(self, server_id, project_id, port_ids):
-        if not port_ids:
-            return None
-        trunks = self.clients.trunks_client.list_trunks(
-            port_id=list(port_ids))['trunks']
-        if not trunks:
-            return None
-        records = tuple(fp_mod.trunk_record(t) for t in trunks)
-        return fp_mod.Footprint(project_id=project_id or
-                                records[0].project_id,
-                                trunks=records, server_id=server_id)
 
     def _submit(self, footprint, why):
         # Journaled before the notification is acknowledged: a service
