@@ -110,6 +110,9 @@ class FakeCloud:
 
     :param driver: ``'ovs'`` refuses to delete a trunk whose parent is bound
         (TrunkInUse); ``'ovn'`` allows it and clears the subports' owner.
+
+    ``compute_ports_admin_only`` applies Neutron's policy from 2025.1 on:
+    a project member may not delete a port owned by ``compute:*``.
     """
 
     def __init__(self, driver='ovs', extensions=('trunk', 'trunk-details')):
@@ -121,6 +124,7 @@ class FakeCloud:
         self.requests = []
         self.faults = []
         self.hooks = []
+        self.compute_ports_admin_only = False
 
     # -- building state -------------------------------------------------
 
@@ -321,6 +325,11 @@ class FakeCloud:
             self.ports[pid].update(data['port'])
             return self._reply(200, {'port': self.ports[pid]})
         if method == 'DELETE':
+            if (self.compute_ports_admin_only and self.ports[pid][
+                    'device_owner'].startswith('compute:')):
+                return self._reply(403, neutron_error(
+                    'PolicyNotAuthorized',
+                    'rule:delete_port is disallowed by policy'))
             for trunk in self.trunks.values():
                 if pid in [s['port_id'] for s in trunk['sub_ports']]:
                     return self._reply(409, neutron_error(

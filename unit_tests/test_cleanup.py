@@ -172,6 +172,84 @@ class TestCleanup(base.TestCase):
         self.assertIn('not tried', [r for r in report.left
                                     if r['id'] == self.trunk][0]['reason'])
 
+    def nova_binds_parent_late(self, release_after=None):
+        """Nova binds the parent of the gone server just before its delete.
+
+        As it does for a server deleted while it builds; it releases the
+        port again at the ``release_after``-th read of it, if ever.
+        """
+        self.cloud.compute_ports_admin_only = True
+        reads = []
+
+        def nova(cloud, method, path):
+            if path != '/v2.0/ports/%s' % self.parent:
+                return
+            if method == 'DELETE' and not reads:
+                cloud.bind(self.parent, self.server)
+            elif method == 'GET':
+                reads.append(path)
+                if len(reads) == release_after:
+                    cloud.unbind(self.parent)
+        self.cloud.hooks.append(nova)
+        return reads
+
+    def test_port_nova_still_holds_is_deleted_once_released(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        reads = self.nova_binds_parent_late(release_after=2)
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertGone(fp)
+        self.assertEqual(2, len(reads))
+        deletes = [w for w in self.cloud.writes()
+                   if w == ('DELETE', '/v2.0/ports/%s' % self.parent)]
+        self.assertEqual(3, len(deletes))
+
+    def test_port_nova_never_releases_fails_and_says_why(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.nova_binds_parent_late()
+        report = self.run_cleanup(fp, timeout=0.05)
+        delete = [a for a in report.actions
+                  if (a.action, a.id) == ('delete_ports', self.parent)][0]
+        self.assertEqual(rep.FAILED, delete.outcome)
+        self.assertIn('Nova has not released it yet (owner compute:nova, '
+                      'device %s)' % self.server, delete.detail)
+        self.assertIn(self.parent, self.cloud.ports)
+        self.assertEqual([self.parent], [r['id'] for r in report.left])
+
+    def test_port_bound_to_new_server_after_refusal_is_refused(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.nova_binds_parent_late()
+
+        def boot_instead(cloud, method, path):
+            if (method, path) == ('GET', '/v2.0/ports/%s' % self.parent):
+                self.other = cloud.boot(self.parent)
+        self.cloud.hooks.append(boot_instead)
+        report = self.run_cleanup(fp)
+        delete = [a for a in report.actions
+                  if (a.action, a.id) == ('delete_ports', self.parent)][0]
+        self.assertEqual(rep.REFUSED, delete.outcome)
+        self.assertEqual('port %s is now bound to live server %s'
+                         % (self.parent, self.other), delete.detail)
+        self.assertIn(self.parent, self.cloud.ports)
+
+    def test_forbidden_delete_of_a_free_port_is_not_retried(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', '/v2.0/ports/%s$' % self.parent, 403,
+                        'PolicyNotAuthorized',
+                        'rule:delete_port is disallowed by policy')
+        report = self.run_cleanup(fp)
+        delete = [a for a in report.actions
+                  if (a.action, a.id) == ('delete_ports', self.parent)][0]
+        self.assertEqual(rep.FAILED, delete.outcome)
+        self.assertEqual('PolicyNotAuthorized: rule:delete_port is '
+                         'disallowed by policy', delete.detail)
+        self.assertEqual(1, self.cloud.writes().count(
+            ('DELETE', '/v2.0/ports/%s' % self.parent)))
+
     def test_server_booted_on_parent_while_waiting_is_refused(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server, unbind=False)

@@ -16,12 +16,14 @@
 
 Each write is retried on 409 and 5xx until the deadline, because those are
 what Neutron answers while Nova is still unbinding a port or another
-cleaner is half way through. 404 means someone else already did the work.
+cleaner is half way through; a port delete refused (403) while Nova still
+owns the port is retried too. 404 means someone else already did the work.
 Before a port is deleted it is read again, so a server booted on it since
 the plan was made is never hurt.
 """
 
 from concurrent import futures
+import functools
 import re
 import threading
 import time
@@ -164,13 +166,15 @@ class Executor:
             lambda ids: leftovers.by_id(clients.ports_client.list_ports,
                                         'ports', ids))
 
-    def _retry(self, what, call, on_conflict=None):
+    def _retry(self, what, call, on_error=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
 
         ``call`` returns True when done, False to be called again; a 404
         ends with "already gone". Between tries the wait doubles, from
         ``interval`` up to ``MAX_BACKOFF_FACTOR`` times it, until the
-        deadline.
+        deadline. ``on_error(exc)`` sees every other error first: it may
+        end the retries (raise _Outcome) or return a reason to try again
+        after an error that is otherwise final.
         """
         deadline = time.monotonic() + self.timeout
         backoff = self.interval
@@ -182,11 +186,10 @@ class Executor:
             except lib_exc.NotFound as exc:
                 raise _Outcome(report.GONE, error_text(exc))
             except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
-                if not _retriable(exc):
+                last = on_error(exc) if on_error is not None else None
+                if not last and not _retriable(exc):
                     raise _Outcome(report.FAILED, error_text(exc))
-                if on_conflict is not None:
-                    on_conflict(exc)
-                last = error_text(exc)
+                last = last or error_text(exc)
                 LOG.debug('%s: %s; trying again', what, last)
             if time.monotonic() + backoff > deadline:
                 raise _Outcome(report.FAILED, '%s: still not done after '
@@ -196,12 +199,12 @@ class Executor:
             backoff = min(backoff * 2,
                           self.interval * self.MAX_BACKOFF_FACTOR)
 
-    def _write(self, what, func, *args, on_conflict=None, **kwargs):
+    def _write(self, what, func, *args, on_error=None, **kwargs):
         def call():
             func(*args, **kwargs)
             return True
         try:
-            self._retry(what, call, on_conflict)
+            self._retry(what, call, on_error)
         except _Outcome as end:
             return end.outcome, end.detail
         return report.DONE, ''
@@ -353,14 +356,25 @@ class Executor:
         current = {pid: leftovers.port_state(p) for pid, p in
                    self.read_ports(step.resource_ids).items()}
         ours = set(plan.footprint.trunk_ids)
+        held_by_nova = set()
 
-        def pinned_elsewhere(exc):
+        def on_error(pid, exc):
             found = _TRUNK_IN_MESSAGE.search(error_text(exc))
             if (_error_type(exc) in _PINNED_BY_TRUNK and found and
                     found.group(1) not in ours):
                 raise _Outcome(report.REFUSED,
                                '%s: not part of this footprint'
                                % error_text(exc))
+            if isinstance(exc, lib_exc.Forbidden):
+                why = self._held_by_nova(plan, pid)
+                if why:
+                    held_by_nova.add(pid)
+                    return why
+                if pid in held_by_nova:
+                    # Released between the refusal and the read.
+                    held_by_nova.discard(pid)
+                    return 'Nova released it: trying again'
+            return None
 
         actions = []
         for pid in step.resource_ids:
@@ -374,10 +388,36 @@ class Executor:
             else:
                 result = self._write('delete port %s' % pid,
                                      ports.delete_port, pid,
-                                     on_conflict=pinned_elsewhere)
+                                     on_error=functools.partial(
+                                         on_error, pid))
             actions.append(report.Action(step.action, leftovers.PORT,
                                          pid, *result))
         return actions
+
+
+    def _held_by_nova(self, plan, port_id):
+        """Why a refused port delete is worth retrying, or None.
+
+        Neutron (2025.1 on) lets only an admin or a service delete a port
+        owned by ``compute:*``. Nova can bind the port of a server deleted
+        while it was building after the plan read it unbound, and releases
+        it soon after: until then the refusal is Nova's to lift.
+        """
+        try:
+            port = leftovers.port_state(
+                self.clients.ports_client.show_port(port_id)['port'])
+        except lib_exc.NotFound as exc:
+            raise _Outcome(report.GONE, error_text(exc))
+        holder = plan.leftovers.holder(port)
+        if holder:
+            raise _Outcome(report.REFUSED,
+                           'port %s is now %s' % (port_id, holder))
+        if port.device_id and port.device_owner.startswith(
+                leftovers.COMPUTE_OWNER_PREFIX):
+            return ('Nova has not released it yet (owner %s, device %s): '
+                    'only an admin may delete it before then'
+                    % (port.device_owner, port.device_id))
+        return None
 
 
 class _Counted:
