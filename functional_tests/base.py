@@ -162,7 +162,23 @@ class FunctionalTestCase(base.BaseTestCase):
         self.wait_for(lambda: clients.servers_client.show_server(
             server['id'])['server']['status'] == 'ACTIVE',
             'server %s ACTIVE' % server['id'])
+        if self.cloud.layout().driver != 'fake':
+            # The agent wires the trunk after Nova calls the server ACTIVE:
+            # a before/after comparison must start from a settled state.
+            for trunk in clients.trunks_client.list_trunks(
+                    port_id=port_id)['trunks']:
+                self.wait_for(lambda: self.wired(clients, trunk['id']),
+                              'trunk %s wired' % trunk['id'])
         return server['id']
+
+    @staticmethod
+    def wired(clients, trunk_id):
+        trunk = clients.trunks_client.show_trunk(trunk_id)['trunk']
+        ports = clients.ports_client.list_ports(
+            id=[trunk['port_id']] + [s['port_id']
+                                     for s in trunk['sub_ports']])['ports']
+        return (trunk['status'] == 'ACTIVE' and
+                all(p['status'] == 'ACTIVE' for p in ports))
 
     def delete_server(self, clients, server_id):
         test_utils.call_and_ignore_notfound_exc(

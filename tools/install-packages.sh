@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the local cloud needs from Debian (MariaDB and RabbitMQ, run
-# privately by trunk-cleanup-localcloud, never as system services) and tox.
+# Install what the local cloud needs from Debian (MariaDB, RabbitMQ, Open
+# vSwitch and OVN, run privately by trunk-cleanup-localcloud, never as system
+# services) and tox.
 # Safe to run again: only what is missing is installed.
 set -euo pipefail
 
@@ -12,6 +13,10 @@ fi
 missing=()
 command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+# Open vSwitch for ML2/OVS and its agent; OVN for ML2/OVN.
+command -v ovs-vswitchd >/dev/null 2>&1 || missing+=(openvswitch-switch)
+command -v ovn-northd >/dev/null 2>&1 || missing+=(ovn-central)
+command -v ovn-controller >/dev/null 2>&1 || missing+=(ovn-host)
 if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO apt-get update -q
     # Their system services are not wanted: the local cloud starts private

@@ -41,6 +41,16 @@ TrunkCleanupGroup = [
                help='What the cloud promises to do with the trunk of a '
                     'server that is deleted. The tests assert exactly this '
                     'before they run the cleanup library.'),
+    cfg.BoolOpt('trunk_wired',
+                default=True,
+                help='Whether the network backend wires the trunk of a '
+                     'server that boots, so the trunk and its ports reach '
+                     'ACTIVE, and the trunk goes DOWN again when the server '
+                     'is deleted: true with the ML2/OVS agent and with '
+                     'ML2/OVN. Set it to false where nothing wires ports '
+                     '(ports bind but stay DOWN). When true the tests wait '
+                     'for both transitions and log the trunk\'s status '
+                     'sequence.'),
     cfg.IntOpt('cleanup_timeout',
                default=60,
                min=1,

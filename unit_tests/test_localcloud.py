@@ -158,6 +158,85 @@ class TestConfig(base.BaseTestCase):
         self.assertEqual('http://127.0.0.1:5000/v3',
                          conf.get('identity', 'uri_v3'))
 
+    def test_tempest_conf_says_whether_the_driver_wires_trunks(self):
+        for driver, wired in (('ovs', 'true'), ('ovn', 'true'),
+                              ('fake', 'false')):
+            cloud = self.cloud_with_state()
+            cloud.state['driver'] = driver
+            path = os.path.join(self.dir, 'tempest.conf')
+            cloud.tempest_conf(path)
+            conf = configparser.RawConfigParser()
+            conf.read(path)
+            self.assertEqual(wired, conf.get('trunk_cleanup', 'trunk_wired'),
+                             driver)
+
+    def test_services_in_start_order_per_driver(self):
+        cloud = self.cloud_with_state()
+        expected = {
+            'fake': ['mysql', 'rabbitmq', 'keystone', 'placement', 'glance',
+                     'neutron', 'nova'],
+            'ovs': ['mysql', 'rabbitmq', 'keystone', 'placement', 'glance',
+                    'ovs', 'neutron', 'nova'],
+            'ovn': ['mysql', 'rabbitmq', 'keystone', 'placement', 'glance',
+                    'ovs', 'ovn', 'neutron', 'nova'],
+        }
+        for driver, names in expected.items():
+            cloud.state['driver'] = driver
+            self.assertEqual(names, [s.name for s in
+                                     cloud.services(cloud.layout())])
+        # Stopped the other way round, the switch after Neutron.
+        cloud.state['driver'] = 'ovn'
+        order = cloud.process_names()
+        self.assertLess(order.index('neutron-rpc'),
+                        order.index('ovn-controller'))
+        self.assertLess(order.index('ovn-controller'),
+                        order.index('ovs-vswitchd'))
+
+    def test_unknown_driver_is_refused(self):
+        self.assertRaises(ValueError, services.Layout, self.dir, '/venv',
+                          driver='linuxbridge')
+
+    def neutron_config(self, driver):
+        lay = services.Layout(self.dir, '/venv', driver=driver)
+        etc = lay.etc('neutron')
+        os.makedirs(etc, exist_ok=True)
+        services.Neutron(lay).write_config(etc)
+        files = {}
+        for name in os.listdir(etc):
+            conf = configparser.RawConfigParser()
+            conf.read(os.path.join(etc, name))
+            files[name] = conf
+        return lay, files
+
+    def test_neutron_on_ovs_runs_its_agent_on_the_userspace_datapath(self):
+        lay, files = self.neutron_config('ovs')
+        ml2 = files['ml2_conf.ini']
+        self.assertEqual('openvswitch', ml2.get('ml2', 'mechanism_drivers'))
+        agent = files['openvswitch_agent.ini']
+        self.assertEqual('netdev', agent.get('ovs', 'datapath_type'))
+        self.assertEqual(lay.switch_db, agent.get('ovs', 'ovsdb_connection'))
+        self.assertEqual('127.0.0.1', agent.get('ovs', 'local_ip'))
+        # Root already: no sudo, privsep started directly with the config.
+        self.assertEqual('', agent.get('agent', 'root_helper'))
+        helper = agent.get('privsep', 'helper_command')
+        self.assertTrue(helper.startswith('/venv/bin/privsep-helper '))
+        self.assertIn('openvswitch_agent.ini', helper)
+        self.assertEqual(['neutron', 'neutron-rpc', 'neutron-ovs-agent'],
+                         services.Neutron(lay).process_names)
+
+    def test_neutron_on_ovn_talks_to_the_private_databases(self):
+        lay, files = self.neutron_config('ovn')
+        self.assertNotIn('openvswitch_agent.ini', files)
+        ml2 = files['ml2_conf.ini']
+        self.assertEqual('ovn', ml2.get('ml2', 'mechanism_drivers'))
+        self.assertEqual('geneve', ml2.get('ml2', 'tenant_network_types'))
+        self.assertEqual(lay.ovn_db('nb'), ml2.get('ovn', 'ovn_nb_connection'))
+        self.assertEqual(lay.ovn_db('sb'), ml2.get('ovn', 'ovn_sb_connection'))
+        self.assertEqual('ovn-router,trunk', files['neutron.conf'].get(
+            'DEFAULT', 'service_plugins'))
+        self.assertEqual(['neutron', 'neutron-rpc'],
+                         services.Neutron(lay).process_names)
+
     def test_openrc(self):
         rc = self.cloud_with_state().openrc('demo')
         self.assertIn('export OS_USERNAME=demo\n', rc)
@@ -201,6 +280,17 @@ class TestCommand(base.BaseTestCase):
         self.assertEqual(['stestr', 'run'],
                          cli._after_dashes(['--', 'stestr', 'run']))
         self.assertEqual(['x'], cli._after_dashes(['x']))
+
+    def test_driver_comes_from_the_option_or_the_environment(self):
+        self.useFixture(fixtures.EnvironmentVariable(cli.DRIVER_VARIABLE))
+        parser = cli.build_parser()
+        self.assertEqual('ovs', parser.parse_args(['up']).driver)
+        self.assertEqual('ovn', parser.parse_args(['up', '--driver',
+                                                   'ovn']).driver)
+        self.useFixture(fixtures.EnvironmentVariable(cli.DRIVER_VARIABLE,
+                                                     'fake'))
+        self.assertEqual('fake', cli.build_parser().parse_args(
+            ['run']).driver)
 
     def test_status_of_a_stopped_cloud_exits_1(self):
         state = self.useFixture(fixtures.TempDir()).path

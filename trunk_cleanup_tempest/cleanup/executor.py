@@ -394,7 +394,6 @@ class Executor:
                                          pid, *result))
         return actions
 
-
     def _held_by_nova(self, plan, port_id):
         """Why a refused port delete is worth retrying, or None.
 

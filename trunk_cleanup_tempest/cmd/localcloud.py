@@ -28,10 +28,12 @@ import time
 
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import services
 
 DEFAULT_REGEX = r'^trunk_cleanup_tempest\.'
 # Set for the command run by "with": where the running cloud lives.
 STATE_VARIABLE = 'TRUNK_CLEANUP_LOCALCLOUD'
+DRIVER_VARIABLE = 'TRUNK_CLEANUP_LOCALCLOUD_DRIVER'
 
 
 def _override(text):
@@ -42,6 +44,17 @@ def _override(text):
         raise argparse.ArgumentTypeError(
             'expected SECTION.KEY=VALUE, got %r' % text)
     return section, key, value
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError('expected a positive integer, got '
+                                         '%r' % text)
+    return value
 
 
 def _tempest_options(parser):
@@ -81,7 +94,7 @@ def build_parser():
                         help='the services\' virtualenv (default: one per '
                              'requirements file under ~/.cache)')
     sub = parser.add_subparsers(dest='command', required=True)
-    _watch_option(sub.add_parser('up', help='start the cloud from nothing'))
+    _up_options(sub.add_parser('up', help='start the cloud from nothing'))
     sub.add_parser('down', help='stop every process "up" started')
     sub.add_parser('status', help='its processes; exit 1 if any is down')
     conf = sub.add_parser('tempest-conf', help='write a tempest.conf')
@@ -95,19 +108,30 @@ def build_parser():
         'run', help='up, tempest run, then down whatever happens; exits '
                     'with tempest\'s code')
     _tempest_options(run)
-    _watch_option(run)
+    _up_options(run)
     with_ = sub.add_parser(
         'with', help='up, run COMMAND (with $%s set), then down whatever '
                      'happens; exits with COMMAND\'s code' % STATE_VARIABLE)
-    _watch_option(with_)
+    _up_options(with_)
     with_.add_argument('cmd', nargs=argparse.REMAINDER, metavar='COMMAND')
     return parser
 
 
-def _watch_option(parser):
+def _up_options(parser):
     parser.add_argument('--with-watch', action='store_true',
                         help='also run "trunk-cleanup watch", so the cloud '
                              'removes the trunks of deleted servers')
+    parser.add_argument('--driver', choices=services.DRIVERS,
+                        default=os.environ.get(DRIVER_VARIABLE,
+                                               services.DEFAULT_DRIVER),
+                        help='Neutron\'s mechanism driver: ovs (ML2/OVS with '
+                             'its agent on Open vSwitch), ovn (ML2/OVN), or '
+                             'fake (ML2/OVS, nothing wired, no root '
+                             'needed); default: $%s or %%(default)s'
+                             % DRIVER_VARIABLE)
+    parser.add_argument('--neutron-workers', type=_positive, default=1,
+                        help='Neutron API processes (default: %(default)s; '
+                             'more run under gunicorn)')
 
 
 def _after_dashes(words):
@@ -138,10 +162,12 @@ def tempest(cloud, args, out):
     return code
 
 
-def with_cloud(cloud, out, action, with_watch=False):
+def with_cloud(cloud, out, action, args):
     """Up, ``action()``, and down whatever happens."""
     try:
-        print_up(cloud, cloud.up(with_watch=with_watch), out)
+        print_up(cloud, cloud.up(with_watch=args.with_watch,
+                                 driver=args.driver,
+                                 neutron_workers=args.neutron_workers), out)
         return action()
     finally:
         out.write('stopped %d process(es)\n' % len(cloud.down(quiet=True)))
@@ -152,7 +178,10 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
     cloud = cloud_mod.LocalCloud(args.state_dir, venv=args.venv, out=out)
     try:
         if args.command == 'up':
-            print_up(cloud, cloud.up(with_watch=args.with_watch), out)
+            print_up(cloud, cloud.up(with_watch=args.with_watch,
+                                     driver=args.driver,
+                                     neutron_workers=args.neutron_workers),
+                     out)
         elif args.command == 'down':
             out.write('stopped %d process(es)\n' % len(cloud.down()))
         elif args.command == 'status':
@@ -170,7 +199,7 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
             return tempest(cloud, args, out)
         elif args.command == 'run':
             return with_cloud(cloud, out, lambda: tempest(cloud, args, out),
-                              args.with_watch)
+                              args)
         elif args.command == 'with':
             command = _after_dashes(args.cmd)
             if not command:
@@ -178,7 +207,7 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
                 return 2
             env = dict(os.environ, **{STATE_VARIABLE: cloud.state_dir})
             return with_cloud(cloud, out, lambda: subprocess.call(
-                command, env=env), args.with_watch)
+                command, env=env), args)
     except process.CloudError as exc:
         err.write('trunk-cleanup-localcloud: %s\n' % exc)
         return 2

@@ -19,6 +19,7 @@ tempest's); this module runs in tempest's and talks to them over HTTP with
 tempest.lib's own clients.
 """
 
+import datetime
 import hashlib
 import io
 import json
@@ -30,6 +31,8 @@ import time
 
 from tempest.lib import auth
 from tempest.lib.services.compute import flavors_client
+from tempest.lib.services.compute import services_client as \
+    compute_services
 from tempest.lib.services.identity.v3 import endpoints_client
 from tempest.lib.services.identity.v3 import projects_client
 from tempest.lib.services.identity.v3 import roles_client
@@ -41,6 +44,7 @@ from tempest.lib.services.network import networks_client
 
 from trunk_cleanup_tempest.localcloud import process
 from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_tempest.localcloud import switch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, 'requirements.txt')
@@ -129,24 +133,33 @@ class LocalCloud:
             json.dump(self.state, f, indent=2, sort_keys=True)
 
     def layout(self):
-        return services.Layout(self.state_dir, self.venv,
-                               password=self.state.get('password',
-                                                       'secret'))
+        return services.Layout(
+            self.state_dir, self.venv,
+            password=self.state.get('password', 'secret'),
+            driver=self.state.get('driver', services.DEFAULT_DRIVER),
+            neutron_workers=self.state.get('neutron_workers', 1))
 
     def services(self, layout):
-        return [services.MariaDB(layout), services.RabbitMQ(layout),
-                services.Keystone(layout), services.Placement(layout),
-                services.Glance(layout), services.Neutron(layout),
-                services.Nova(layout)]
+        return ([services.MariaDB(layout), services.RabbitMQ(layout),
+                 services.Keystone(layout), services.Placement(layout),
+                 services.Glance(layout)] + switch.for_driver(layout) +
+                [services.Neutron(layout), services.Nova(layout)])
 
     # -- up ------------------------------------------------------------
 
-    def up(self, with_watch=False):
+    def up(self, with_watch=False, driver=None, neutron_workers=1):
         """Start every service from nothing; returns the timings.
 
         :param with_watch: also start ``trunk-cleanup watch``, so the cloud
             removes the trunk of every server it deletes.
+        :param driver: Neutron's: ``ovs`` (ML2/OVS and its agent), ``ovn``
+            (ML2/OVN) or ``fake`` (ML2/OVS, nothing wired); default
+            ``ovs``. See :class:`~trunk_cleanup_tempest.localcloud.services.
+            Neutron`.
+        :param neutron_workers: Neutron API processes (more than one runs
+            under gunicorn, as devstack runs several under uWSGI).
         """
+        driver = driver or services.DEFAULT_DRIVER
         started = time.monotonic()
         # What the requirements ask for now, not what a former up used.
         venv = self._venv or default_venv()
@@ -158,7 +171,9 @@ class LocalCloud:
         os.makedirs(self.state_dir, exist_ok=True)
         services.clean_state(services.Layout(self.state_dir, venv))
         self._state = {'password': secrets.token_hex(12),
-                       'state_dir': self.state_dir, 'venv': venv}
+                       'state_dir': self.state_dir, 'venv': venv,
+                       'driver': driver,
+                       'neutron_workers': neutron_workers}
         layout = self.layout()
         self.state['ports'] = layout.ports
         self.save()
@@ -311,9 +326,29 @@ class LocalCloud:
         self.save()
         return stopped
 
-    def restart_bus(self):
-        """Restart RabbitMQ under every service, as an operator might."""
-        services.RabbitMQ(self.layout()).restart()
+    def restart_bus(self, timeout=180):
+        """Restart RabbitMQ under every service, as an operator might.
+
+        Then wait until nova-compute has reported in again over the new
+        bus: a report that was in flight when it went down hangs until its
+        RPC timeout, and meanwhile the scheduler counts the host out (it
+        "has not been heard from in a while") and every boot fails.
+        """
+        layout = self.layout()
+        services.RabbitMQ(layout).restart()
+        restarted = datetime.datetime.now(datetime.timezone.utc).replace(
+            tzinfo=None)
+        nova = self._client(compute_services.ServicesClient, 'compute',
+                            layout)
+
+        def reported():
+            found = nova.list_services(binary='nova-compute')['services']
+            return found and all(
+                datetime.datetime.fromisoformat(s['updated_at']) > restarted
+                for s in found)
+        process.wait_until('nova-compute', ['restart bus'],
+                           layout.processes.log('nova-compute'), reported,
+                           timeout, interval=1)
 
     # -- down and status -----------------------------------------------
 
@@ -402,6 +437,7 @@ class LocalCloud:
                                   'swift': False, 'horizon': False},
             'trunk_cleanup': {
                 'expected_after_server_delete': expected_after_server_delete,
+                'trunk_wired': layout.driver != 'fake',
                 'cleanup_timeout': 60, 'cleanup_interval': 0.5},
         }
         for section, key, value in overrides:

@@ -12,7 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Serve one OpenStack API's WSGI application with waitress.
+"""Serve one OpenStack API's WSGI application.
 
 Runs inside the services' virtualenv, so it imports nothing from this
 project. None of these releases ships a server script for its API: each
@@ -21,19 +21,46 @@ configuration from ``OS_<SERVICE>_CONFIG_DIR`` / ``_FILES``. The modules
 also parse ``sys.argv`` with oslo.config, so the server's own arguments
 are taken off it before the import.
 
-Usage: python launcher.py MODULE HOST PORT [THREADS]
+One process is served by waitress; more (``WORKERS`` > 1, as devstack runs
+Neutron's API under uWSGI) by gunicorn's threaded workers, each importing
+the application after the fork, so no connection is shared.
+
+Usage: python launcher.py MODULE HOST PORT [THREADS [WORKERS]]
 """
 
 import importlib
 import sys
 
+import gunicorn.app.base
 import waitress
+
+
+class Gunicorn(gunicorn.app.base.BaseApplication):
+
+    def __init__(self, module, options):
+        self.module = module
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return importlib.import_module(self.module).application
 
 
 def main():
     module, host, port = sys.argv[1:4]
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+    workers = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     sys.argv = [module.split('.')[0] + '-api']
+    if workers > 1:
+        Gunicorn(module, {'bind': '%s:%s' % (host, port),
+                          'workers': workers, 'threads': threads,
+                          'worker_class': 'gthread', 'timeout': 300,
+                          'proc_name': module}).run()
+        return
     application = importlib.import_module(module).application
     waitress.serve(application, host=host, port=int(port), threads=threads,
                    ident=module, connection_limit=200, channel_timeout=300)

@@ -34,6 +34,8 @@ DB_NAMES = ('keystone', 'placement', 'glance', 'nova_api', 'nova',
             'nova_cell0', 'neutron')
 SERVICE_USERS = ('placement', 'glance', 'nova', 'neutron')
 RABBIT_BIN = '/usr/lib/rabbitmq/bin'
+# localcloud/compute.py: the fake virt driver, plugging VIFs into the switch.
+COMPUTE_DRIVER = 'localcloud_switch.SwitchPluggingDriver'
 
 DEFAULT_PORTS = {
     'mysql': 13306,
@@ -45,7 +47,17 @@ DEFAULT_PORTS = {
     'glance': 9292,
     'neutron': 9696,
     'nova': 8774,
+    'openflow': 16633,
 }
+DRIVERS = ('ovs', 'ovn', 'fake')
+DEFAULT_DRIVER = 'ovs'
+INTEGRATION_BRIDGE = 'br-int'
+# Open vSwitch's userspace datapath: no kernel module needed.
+DATAPATH_TYPE = 'netdev'
+# neutron's privsep contexts, each started by its own helper.
+PRIVSEP_SECTIONS = ('privsep', 'privsep_link', 'privsep_namespace',
+                    'privsep_ovs_vsctl', 'privsep_conntrack',
+                    'privsep_dhcp_release')
 
 
 def write_ini(path, sections):
@@ -68,7 +80,13 @@ class Layout:
     """Where everything of one local cloud lives."""
 
     def __init__(self, state_dir, venv, ports=None, password='secret',
-                 compute_host='localcloud-compute'):
+                 compute_host='localcloud-compute', driver=DEFAULT_DRIVER,
+                 neutron_workers=1):
+        if driver not in DRIVERS:
+            raise ValueError('unknown driver %r: one of %s'
+                             % (driver, ', '.join(DRIVERS)))
+        self.driver = driver
+        self.neutron_workers = neutron_workers
         self.state = os.path.abspath(state_dir)
         self.venv = os.path.abspath(venv)
         self.ports = dict(DEFAULT_PORTS, **(ports or {}))
@@ -101,6 +119,21 @@ class Layout:
     def transport_url(self):
         return 'rabbit://guest:guest@%s:%d/' % (HOST, self.ports['amqp'])
 
+    @property
+    def switch_db(self):
+        """The private Open vSwitch's database."""
+        return 'unix:' + self.path('ovs', 'db.sock')
+
+    def switch_env(self, base=None):
+        """The environment ``ovs-vsctl`` and friends find the switch by."""
+        folder = self.path('ovs')
+        return dict(os.environ if base is None else base, OVS_RUNDIR=folder,
+                    OVS_DBDIR=folder, OVS_LOGDIR=folder)
+
+    def ovn_db(self, which):
+        """OVN's ``nb`` or ``sb`` database."""
+        return 'unix:' + self.path('ovn', 'ovn%s_db.sock' % which)
+
     def service_auth(self, user, **extra):
         """Password auth as a service user, for a keystoneauth section."""
         values = {'auth_type': 'password', 'auth_url': self.auth_url,
@@ -119,9 +152,9 @@ class Layout:
         return os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             'launcher.py')
 
-    def api_command(self, module, service, threads=8):
+    def api_command(self, module, service, threads=8, workers=1):
         return [self.bin('python'), self.launcher(), module, HOST,
-                str(self.ports[service]), str(threads)]
+                str(self.ports[service]), str(threads), str(workers)]
 
 
 class Service:
@@ -146,9 +179,13 @@ class Service:
         return command
 
     def wait_http(self, name, url, command, timeout=120):
+        self.wait_for(name, command, lambda: process.http_ok(url), timeout)
+
+    def wait_for(self, name, command, predicate, timeout=60):
+        """Poll ``predicate`` while process ``name`` lives."""
         process.wait_until(self.name, command, self.procs.log(name),
-                           lambda: process.http_ok(url), timeout,
-                           processes=self.procs, name=name)
+                           predicate, timeout, processes=self.procs,
+                           name=name)
 
     def up(self):
         raise NotImplementedError
@@ -342,34 +379,47 @@ class Glance(Service):
 
 
 class Neutron(Service):
-    """Neutron API and RPC server, ML2/OVS with the trunk plugin.
+    """Neutron API and RPC server, ML2 with the trunk plugin.
 
-    Ports bind only on a host where an Open vSwitch agent is alive: the
-    ``agent`` process reports that state over the bus exactly as the real
-    agent does (neutron's own PluginReportStateAPI), so Neutron registers
-    and ages it by itself. Nothing wires a datapath, so ports and trunks
-    stay DOWN.
+    The mechanism driver follows the layout's driver: ``ovs`` runs the real
+    neutron-openvswitch-agent on the private Open vSwitch, so ports bind
+    through a live agent and trunks are wired (ACTIVE); ``ovn`` runs
+    ML2/OVN on the private OVN databases; ``fake`` runs ML2/OVS with a
+    process that only reports an agent's state over the bus (agent.py):
+    ports bind, but nothing is wired and trunks stay DOWN.
     """
 
     name = 'neutron'
 
     @property
     def process_names(self):
-        return ['neutron', 'neutron-rpc', 'neutron-agent']
+        return ['neutron', 'neutron-rpc'] + {
+            'ovs': ['neutron-ovs-agent'], 'ovn': [],
+            'fake': ['neutron-agent']}[self.layout.driver]
 
-    def config_args(self):
+    @property
+    def config_files(self):
+        files = ['neutron.conf', 'ml2_conf.ini']
+        if self.layout.driver == 'ovs':
+            files.append('openvswitch_agent.ini')
+        return files
+
+    def config_args(self, files=None):
         etc = self.layout.etc('neutron')
-        return ['--config-file', os.path.join(etc, 'neutron.conf'),
-                '--config-file', os.path.join(etc, 'ml2_conf.ini')]
+        args = []
+        for name in files or self.config_files[:2]:
+            args += ['--config-file', os.path.join(etc, name)]
+        return args
 
-    def up(self):
+    def write_config(self, etc):
         lay = self.layout
-        etc = self.copy_from_venv('api-paste.ini')
+        ovn = lay.driver == 'ovn'
         write_ini(os.path.join(etc, 'neutron.conf'), {
             'DEFAULT': {
                 'use_stderr': True,
                 'core_plugin': 'ml2',
-                'service_plugins': 'router,trunk',
+                'service_plugins': 'ovn-router,trunk' if ovn else
+                                   'router,trunk',
                 'auth_strategy': 'keystone',
                 'transport_url': lay.transport_url,
                 'api_paste_config': os.path.join(etc, 'api-paste.ini'),
@@ -387,26 +437,82 @@ class Neutron(Service):
             'oslo_concurrency': {'lock_path': lay.path('neutron', 'lock')},
             'agent': {'report_interval': 10},
         })
-        write_ini(os.path.join(etc, 'ml2_conf.ini'), {
-            'ml2': {'type_drivers': 'flat,vlan,vxlan',
-                    'tenant_network_types': 'vxlan',
-                    'mechanism_drivers': 'openvswitch',
-                    'extension_drivers': 'port_security'},
-            'ml2_type_vxlan': {'vni_ranges': '1:10000'},
+        if ovn:
+            ml2 = {
+                'ml2': {'type_drivers': 'flat,vlan,geneve',
+                        'tenant_network_types': 'geneve',
+                        'mechanism_drivers': 'ovn',
+                        'extension_drivers': 'port_security'},
+                'ml2_type_geneve': {'vni_ranges': '1:65536',
+                                    'max_header_size': 38},
+                'ovn': {'ovn_nb_connection': lay.ovn_db('nb'),
+                        'ovn_sb_connection': lay.ovn_db('sb'),
+                        'ovn_metadata_enabled': False},
+            }
+        else:
+            ml2 = {
+                'ml2': {'type_drivers': 'flat,vlan,vxlan',
+                        'tenant_network_types': 'vxlan',
+                        'mechanism_drivers': 'openvswitch',
+                        'extension_drivers': 'port_security'},
+                'ml2_type_vxlan': {'vni_ranges': '1:10000'},
+            }
+        ml2['securitygroup'] = {'firewall_driver': 'noop'}
+        write_ini(os.path.join(etc, 'ml2_conf.ini'), ml2)
+        if lay.driver == 'ovs':
+            self.write_agent_config(etc)
+
+    def write_agent_config(self, etc):
+        """neutron-openvswitch-agent on the userspace datapath, as root.
+
+        The agent runs as root already, so it needs no sudo: no root
+        helper, and privsep daemons started directly.
+        """
+        lay = self.layout
+        helper = ' '.join([lay.bin('privsep-helper')] + self.config_args(
+            self.config_files))
+        sections = {
+            'ovs': {'integration_bridge': INTEGRATION_BRIDGE,
+                    'tunnel_bridge': 'br-tun',
+                    'local_ip': HOST,
+                    'datapath_type': DATAPATH_TYPE,
+                    'ovsdb_connection': lay.switch_db,
+                    'of_listen_address': HOST,
+                    'of_listen_port': lay.ports['openflow']},
+            'agent': {'tunnel_types': 'vxlan', 'root_helper': ''},
             'securitygroup': {'firewall_driver': 'noop'},
-        })
+        }
+        for section in PRIVSEP_SECTIONS:
+            sections[section] = {'helper_command': helper}
+        write_ini(os.path.join(etc, 'openvswitch_agent.ini'), sections)
+
+    def up(self):
+        lay = self.layout
+        etc = self.copy_from_venv('api-paste.ini')
+        self.write_config(etc)
         self.run(lay.bin('neutron-db-manage'), *self.config_args(),
                  'upgrade', 'heads')
+        # Neutron learns its API worker count from uWSGI, mod_wsgi or this
+        # variable; ML2/OVN's hash ring needs it.
         env = dict(os.environ, OS_NEUTRON_CONFIG_DIR=etc,
-                   OS_NEUTRON_CONFIG_FILES='neutron.conf;ml2_conf.ini')
+                   OS_NEUTRON_CONFIG_FILES='neutron.conf;ml2_conf.ini',
+                   ASGI_WORKERS=str(lay.neutron_workers))
         cmd = self.start_process(self.name, lay.api_command(
-            'neutron.wsgi.api', 'neutron'), env=env)
+            'neutron.wsgi.api', 'neutron', workers=lay.neutron_workers),
+            env=env)
         self.start_process('neutron-rpc', [lay.bin('neutron-rpc-server')] +
                            self.config_args())
-        agent = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                             'agent.py')
-        self.start_process('neutron-agent', [lay.bin('python'), agent] +
-                           self.config_args())
+        if lay.driver == 'ovs':
+            self.start_process(
+                'neutron-ovs-agent',
+                [lay.bin('neutron-openvswitch-agent')] +
+                self.config_args(self.config_files),
+                env=lay.switch_env())
+        elif lay.driver == 'fake':
+            agent = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 'agent.py')
+            self.start_process('neutron-agent', [lay.bin('python'), agent] +
+                               self.config_args())
         self.wait_http(self.name, lay.url('neutron'), cmd)
 
 
@@ -425,7 +531,8 @@ class Nova(Service):
             'DEFAULT': {
                 'use_stderr': True,
                 'transport_url': lay.transport_url,
-                'compute_driver': 'fake.FakeDriver',
+                'compute_driver': ('fake.FakeDriver' if lay.driver == 'fake'
+                                   else COMPUTE_DRIVER),
                 'host': lay.compute_host,
                 'my_ip': HOST,
                 'state_path': lay.path('nova'),
@@ -457,8 +564,17 @@ class Nova(Service):
         self.run(*manage, 'cell_v2', 'create_cell', '--name', 'cell1',
                  '--verbose')
         self.run(*manage, 'db', 'sync')
-        for name in ('nova-conductor', 'nova-scheduler', 'nova-compute'):
+        for name in ('nova-conductor', 'nova-scheduler'):
             self.start_process(name, [lay.bin(name), '--config-file', conf])
+        if lay.driver == 'fake':
+            self.start_process('nova-compute', [lay.bin('nova-compute'),
+                                                '--config-file', conf])
+        else:
+            compute = os.path.join(os.path.dirname(os.path.abspath(
+                __file__)), 'compute.py')
+            self.start_process('nova-compute', [
+                lay.bin('python'), compute, '--config-file', conf],
+                env=lay.switch_env())
         env = dict(os.environ, OS_NOVA_CONFIG_DIR=etc,
                    OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf')
         cmd = self.start_process(self.name, lay.api_command(

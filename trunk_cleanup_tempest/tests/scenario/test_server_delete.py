@@ -18,6 +18,7 @@ Each class runs in a project of its own (tempest's dynamic credentials), so
 the project's port and trunk counts are the test's alone.
 """
 
+from oslo_log import log as logging
 from tempest.common import utils
 from tempest.common import waiters
 from tempest.lib.common.utils import data_utils
@@ -27,6 +28,8 @@ from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.tests.scenario import base
+
+LOG = logging.getLogger(__name__)
 
 
 class ServerDeleteTrunkCleanupTest(base.TrunkCleanupScenarioTest):
@@ -172,7 +175,12 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
         footprint = cleanup.record_server(self.os_primary, server['id'],
                                           parent_created_by='compute')
         self.assertEqual([trunk['id']], footprint.trunk_ids)
-        self.delete_server_and_wait(server['id'])
+        try:
+            self.delete_server_and_wait(server['id'], retry_on_error=False)
+        except lib_exc.DeleteErrorException as exc:
+            self.delete_blocked_by_trunk(footprint, trunk, port, exc)
+            self.assertEqual(counts, self.project_counts())
+            return
         left = self.assert_promised_state(footprint, user_parent=False)
         parent = left.ports[port['id']]
         if parent.present:
@@ -180,6 +188,31 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
             # (PortInUseAsTrunkParent): the cleanup must finish the job.
             self.assertEqual('', parent.device_id)
         self.clean_and_assert_nothing_left(footprint, counts)
+
+    def delete_blocked_by_trunk(self, footprint, trunk, port, exc):
+        """Nova could not delete the port it made: it is a trunk parent.
+
+        Where a trunk can be made on the port of a running server
+        (ML2/OVN), Nova's delete of that port fails (PortInUseAsTrunkParent)
+        and so does the server's: it goes to ERROR with a Conflict fault.
+        Then nothing may be lost: the server keeps its port and trunk, the
+        cleanup refuses to touch them, and once the user deletes the trunk
+        the server's delete takes its port with it.
+        """
+        LOG.info('server %s could not be deleted while its port is a trunk '
+                 'parent: %s', footprint.server_id, exc)
+        self.assertIn('Conflict', str(exc))
+        left = cleanup.inspect(self.os_primary, footprint)
+        self.assertTrue(left.server_alive)
+        self.assertTrue(left.trunks[trunk['id']].present)
+        self.assertEqual(footprint.server_id,
+                         left.ports[port['id']].device_id)
+        report = self.run_cleanup(footprint)
+        self.assertEqual({'refused'}, {a.outcome for a in report.actions})
+        self.trunks_client.delete_trunk(trunk['id'])
+        self.delete_server_and_wait(footprint.server_id)
+        left = cleanup.inspect(self.os_primary, footprint)
+        self.assertEqual([], left.present)
 
 
 class ManySubportsTest(base.TrunkCleanupScenarioTest):
