@@ -27,9 +27,11 @@ time.
 """
 
 import argparse
+import collections
 from concurrent import futures
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -46,7 +48,6 @@ from trunk_cleanup_tempest.cleanup import orphans as orphans_mod
 from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import faultproxy
-from trunk_cleanup_tempest.localcloud import process
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 
@@ -169,20 +170,38 @@ def cloud_limit(clients, calls):
 def cloud_cpu_seconds(cloud):
     """CPU time the cloud's processes have used (the proxy excepted).
 
-    On a machine the cloud shares, this over the cores is the least wall
-    time any client can get for the work: the cloud's own floor.
+    Every process the cloud starts leads a session of its own, which its
+    children (gunicorn's workers, privsep daemons) stay in. On a machine
+    the cloud shares, this over the cores is the least wall time any
+    client can get for the work: the cloud's own floor.
     """
+    procs = cloud.layout().processes
+    sessions = {procs.pid(name) for name in procs.names()
+                if name != faultproxy.NAME}
     ticks = 0
-    for pid, cmdline in process.strays(cloud.state_dir):
-        if 'mitmdump' in cmdline:
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
             continue
         try:
-            with open('/proc/%d/stat' % pid) as f:
+            with open('/proc/%s/stat' % entry) as f:
                 fields = f.read().rsplit(')', 1)[1].split()
         except OSError:
             continue  # gone meanwhile
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if int(fields[3]) in sessions:  # the session
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf('SC_CLK_TCK')
+
+
+_ID = re.compile(r'/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                 r'[0-9a-f]{12}')
+
+
+def breakdown(events):
+    """``METHOD /path/{id}: count``, the most frequent first."""
+    kinds = collections.Counter(
+        '%s %s' % (e['method'], _ID.sub('/{id}', e['path'].split('?')[0]))
+        for e in events)
+    return ', '.join('%s: %d' % kv for kv in kinds.most_common())
 
 
 def timed(func, *args):
@@ -217,12 +236,14 @@ def main(argv=None, out=sys.stdout):
     cpu = cloud_cpu_seconds(cloud)
     lib_time, (found, clean) = timed(library, proxied, tag, args.workers)
     cpu = cloud_cpu_seconds(cloud) - cpu
-    lib_calls = len(proxy.events())
+    events = proxy.events()
+    lib_calls = len(events)
     work.drop_network()
     say('library:    %6.1f s  %5d calls  floor %d  calls/floor '
         '%.2fx  (%d found, %d clean)\n' % (
             lib_time, lib_calls, floor, lib_calls / floor, found,
             clean))
+    say('            calls: %s\n' % breakdown(events))
     cores = os.cpu_count()
     say('cloud CPU:  %6.1f s  used meanwhile by the cloud; on %d cores no '
         'client can beat %.1f s: library / that %.2fx\n' % (

@@ -14,6 +14,7 @@
 
 import json
 import threading
+import time
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import executor
@@ -580,6 +581,43 @@ class TestCleanupMany(base.TestCase):
         self.assertLessEqual(len(calls), 8)
         self.assertEqual(set('abcdefgh') | {'gone'},
                          {i for c in calls for i in c})
+
+    def ask_together(self, reader, names):
+        results = {}
+        threads = [threading.Thread(
+            target=lambda n=n: results.update({n: reader([n])}))
+            for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    def test_shared_reader_gathers_every_party_into_one_call(self):
+        calls = []
+
+        def list_ports(id):
+            calls.append(sorted(id))
+            return {'ports': [{'id': i} for i in id]}
+        # Ends as soon as all eight have asked, long before the deadline.
+        reader = executor.SharedReader(list_ports, 'ports', parties=8,
+                                       gather=30)
+        started = time.monotonic()
+        results = self.ask_together(reader, 'abcdefgh')
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual([sorted('abcdefgh')], calls)
+        self.assertEqual({n: {n: {'id': n}} for n in 'abcdefgh'}, results)
+
+    def test_shared_reader_gathers_no_longer_than_told(self):
+        calls = []
+
+        def list_ports(id):
+            calls.append(sorted(id))
+            return {'ports': [{'id': i} for i in id]}
+        reader = executor.SharedReader(list_ports, 'ports', parties=8,
+                                       gather=0.05)
+        self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
+        self.assertEqual([['a']], calls)
 
     def test_shared_reader_error_is_raised_and_retried(self):
         answers = [RuntimeError('cloud down'), {'ports': [{'id': 'a'}]}]
