@@ -40,7 +40,7 @@ from trunk_cleanup_tempest.cleanup import report
 LOG = logging.getLogger(__name__)
 
 # Seconds a shared re-read of ports waits for other workers to ask too.
-READ_GATHER = 0.2
+READ_GATHER = 0.4
 
 # Neutron's 409 types that name the trunk a port is pinned by.
 _PINNED_BY_TRUNK = ('PortInUseAsSubPort', 'PortInUseAsTrunkParent')

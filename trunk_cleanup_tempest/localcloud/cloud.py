@@ -40,7 +40,6 @@ from tempest.lib.services.identity.v3 import services_client
 from tempest.lib.services.identity.v3 import users_client
 from tempest.lib.services.image.v2 import images_client
 from tempest.lib.services.network import extensions_client
-from tempest.lib.services.network import networks_client
 
 from trunk_cleanup_tempest.localcloud import process
 from trunk_cleanup_tempest.localcloud import services
@@ -271,13 +270,6 @@ class LocalCloud:
                             layout)
         aliases = sorted(e['alias'] for e in
                          exts.list_extensions()['extensions'])
-        # Neutron sets up parts of itself on the first network create;
-        # two concurrent first creates can have one denied
-        # (PolicyNotAuthorized, rule:create_network). Make that one now.
-        networks = self._client(networks_client.NetworksClient, 'network',
-                                layout)
-        networks.delete_network(networks.create_network(
-            name='localcloud-warm-up')['network']['id'])
         self.state.update(image_id=image['id'], flavor_id=flavor['id'],
                           network_extensions=aliases)
         self.save()

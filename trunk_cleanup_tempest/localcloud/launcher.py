@@ -34,6 +34,18 @@ import sys
 import gunicorn.app.base
 import waitress
 
+# Set up before the first request, in each process: neutron.policy.init()
+# publishes its enforcer before registering the rules, so two concurrent
+# first requests can have one denied (PolicyNotAuthorized).
+INIT_FIRST = {'neutron.wsgi.api': 'neutron.policy'}
+
+
+def load(module):
+    application = importlib.import_module(module).application
+    if module in INIT_FIRST:
+        importlib.import_module(INIT_FIRST[module]).init()
+    return application
+
 
 class Gunicorn(gunicorn.app.base.BaseApplication):
 
@@ -47,7 +59,7 @@ class Gunicorn(gunicorn.app.base.BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return importlib.import_module(self.module).application
+        return load(self.module)
 
 
 def main():
@@ -59,9 +71,10 @@ def main():
         Gunicorn(module, {'bind': '%s:%s' % (host, port),
                           'workers': workers, 'threads': threads,
                           'worker_class': 'gthread', 'timeout': 300,
+                          'graceful_timeout': 5,
                           'proc_name': module}).run()
         return
-    application = importlib.import_module(module).application
+    application = load(module)
     waitress.serve(application, host=host, port=int(port), threads=threads,
                    ident=module, connection_limit=200, channel_timeout=300)
 
