@@ -397,17 +397,15 @@ class Neutron(Service):
             'ovs': ['neutron-ovs-agent'], 'ovn': [],
             'fake': ['neutron-agent']}[self.layout.driver]
 
-    @property
-    def config_files(self):
-        files = ['neutron.conf', 'ml2_conf.ini']
-        if self.layout.driver == 'ovs':
-            files.append('openvswitch_agent.ini')
-        return files
+    SERVER_CONFIG = ('neutron.conf', 'ml2_conf.ini')
+    AGENT_CONFIG = 'openvswitch_agent.ini'
 
-    def config_args(self, files=None):
+    def config_args(self, agent=False):
+        """The server's ``--config-file`` arguments, or the OVS agent's."""
         etc = self.layout.etc('neutron')
         args = []
-        for name in files or self.config_files[:2]:
+        for name in self.SERVER_CONFIG + ((self.AGENT_CONFIG,) if agent
+                                          else ()):
             args += ['--config-file', os.path.join(etc, name)]
         return args
 
@@ -469,8 +467,8 @@ class Neutron(Service):
         helper, and privsep daemons started directly.
         """
         lay = self.layout
-        helper = ' '.join([lay.bin('privsep-helper')] + self.config_args(
-            self.config_files))
+        helper = ' '.join([lay.bin('privsep-helper')] +
+                          self.config_args(agent=True))
         sections = {
             'ovs': {'integration_bridge': INTEGRATION_BRIDGE,
                     'tunnel_bridge': 'br-tun',
@@ -484,7 +482,7 @@ class Neutron(Service):
         }
         for section in PRIVSEP_SECTIONS:
             sections[section] = {'helper_command': helper}
-        write_ini(os.path.join(etc, 'openvswitch_agent.ini'), sections)
+        write_ini(os.path.join(etc, self.AGENT_CONFIG), sections)
 
     def up(self):
         lay = self.layout
@@ -506,7 +504,7 @@ class Neutron(Service):
             self.start_process(
                 'neutron-ovs-agent',
                 [lay.bin('neutron-openvswitch-agent')] +
-                self.config_args(self.config_files),
+                self.config_args(agent=True),
                 env=lay.switch_env())
         elif lay.driver == 'fake':
             agent = os.path.join(os.path.dirname(os.path.abspath(__file__)),
