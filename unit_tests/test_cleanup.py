@@ -560,32 +560,25 @@ class TestCleanupMany(base.TestCase):
         self.assertEqual(1, reads.count('/v2.0/trunks'))
         self.assertLessEqual(reads.count('/v2.0/ports'), 1 + 2 * 12)
 
-    def test_shared_reader_serves_every_caller(self):
+    @staticmethod
+    def recording_reader(**kwargs):
+        """A SharedReader over a fake list_ports; the calls it made.
+
+        Every ID exists but ``gone``.
+        """
         calls = []
 
         def list_ports(id):
             calls.append(sorted(id))
             return {'ports': [{'id': i} for i in id if i != 'gone']}
-        reader = executor.SharedReader(list_ports, 'ports')
-        results = {}
+        return executor.SharedReader(list_ports, 'ports', **kwargs), calls
 
-        def ask(name, ids):
-            results[name] = reader(ids)
-        threads = [threading.Thread(target=ask, args=(n, [n, 'gone']))
-                   for n in 'abcdefgh']
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual({n: {n: {'id': n}} for n in 'abcdefgh'}, results)
-        self.assertLessEqual(len(calls), 8)
-        self.assertEqual(set('abcdefgh') | {'gone'},
-                         {i for c in calls for i in c})
-
-    def ask_together(self, reader, names):
+    @staticmethod
+    def ask_together(reader, names, extra=()):
+        """Each of ``names`` asks for itself (and ``extra``) at once."""
         results = {}
         threads = [threading.Thread(
-            target=lambda n=n: results.update({n: reader([n])}))
+            target=lambda n=n: results.update({n: reader([n, *extra])}))
             for n in names]
         for t in threads:
             t.start()
@@ -593,15 +586,17 @@ class TestCleanupMany(base.TestCase):
             t.join()
         return results
 
-    def test_shared_reader_gathers_every_party_into_one_call(self):
-        calls = []
+    def test_shared_reader_serves_every_caller(self):
+        reader, calls = self.recording_reader()
+        results = self.ask_together(reader, 'abcdefgh', extra=['gone'])
+        self.assertEqual({n: {n: {'id': n}} for n in 'abcdefgh'}, results)
+        self.assertLessEqual(len(calls), 8)
+        self.assertEqual(set('abcdefgh') | {'gone'},
+                         {i for c in calls for i in c})
 
-        def list_ports(id):
-            calls.append(sorted(id))
-            return {'ports': [{'id': i} for i in id]}
+    def test_shared_reader_gathers_every_party_into_one_call(self):
         # Ends as soon as all eight have asked, long before the deadline.
-        reader = executor.SharedReader(list_ports, 'ports', parties=8,
-                                       gather=30)
+        reader, calls = self.recording_reader(parties=8, gather=30)
         started = time.monotonic()
         results = self.ask_together(reader, 'abcdefgh')
         self.assertLess(time.monotonic() - started, 10)
@@ -609,13 +604,7 @@ class TestCleanupMany(base.TestCase):
         self.assertEqual({n: {n: {'id': n}} for n in 'abcdefgh'}, results)
 
     def test_shared_reader_gathers_no_longer_than_told(self):
-        calls = []
-
-        def list_ports(id):
-            calls.append(sorted(id))
-            return {'ports': [{'id': i} for i in id]}
-        reader = executor.SharedReader(list_ports, 'ports', parties=8,
-                                       gather=0.05)
+        reader, calls = self.recording_reader(parties=8, gather=0.05)
         self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
         self.assertEqual([['a']], calls)
 
