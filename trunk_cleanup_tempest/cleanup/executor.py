@@ -313,16 +313,11 @@ class Executor:
 
     def _wait_parent_unbound(self, plan, step):
         port_id = step.resource_ids[0]
-        ports = self.clients.ports_client
         seen = {}
 
         def call():
-            port = leftovers.port_state(ports.show_port(port_id)['port'])
+            port = self._read_unheld(plan, port_id, 'parent port')
             seen['port'] = port
-            holder = plan.leftovers.holder(port)
-            if holder:
-                raise _Outcome(report.REFUSED,
-                               'parent port %s is now %s' % (port_id, holder))
             return not port.device_id
 
         try:
@@ -345,11 +340,7 @@ class Executor:
         ports = self.clients.ports_client
 
         def call():
-            port = leftovers.port_state(ports.show_port(port_id)['port'])
-            holder = plan.leftovers.holder(port)
-            if holder:
-                raise _Outcome(report.REFUSED,
-                               'parent port %s is now %s' % (port_id, holder))
+            port = self._read_unheld(plan, port_id, 'parent port')
             if not port.device_id:
                 raise _Outcome(report.GONE, 'already unbound')
             ports.update_port(port_id, device_id='', device_owner='',
@@ -415,14 +406,8 @@ class Executor:
                                          pid, *result))
         return actions
 
-    def _held_by_nova(self, plan, port_id):
-        """Why a refused port delete is worth retrying, or None.
-
-        Neutron (2025.1 on) lets only an admin or a service delete a port
-        owned by ``compute:*``. Nova can bind the port of a server deleted
-        while it was building after the plan read it unbound, and releases
-        it soon after: until then the refusal is Nova's to lift.
-        """
+    def _read_unheld(self, plan, port_id, label='port'):
+        """The port as it is now; ends the step if it is gone or held."""
         try:
             port = leftovers.port_state(
                 self.clients.ports_client.show_port(port_id)['port'])
@@ -431,7 +416,18 @@ class Executor:
         holder = plan.leftovers.holder(port)
         if holder:
             raise _Outcome(report.REFUSED,
-                           'port %s is now %s' % (port_id, holder))
+                           '%s %s is now %s' % (label, port_id, holder))
+        return port
+
+    def _held_by_nova(self, plan, port_id):
+        """Why a refused port delete is worth retrying, or None.
+
+        Neutron (2025.1 on) lets only an admin or a service delete a port
+        owned by ``compute:*``. Nova can bind the port of a server deleted
+        while it was building after the plan read it unbound, and releases
+        it soon after: until then the refusal is Nova's to lift.
+        """
+        port = self._read_unheld(plan, port_id)
         if port.device_id and port.device_owner.startswith(
                 leftovers.COMPUTE_OWNER_PREFIX):
             return ('Nova has not released it yet (owner %s, device %s): '

@@ -31,6 +31,13 @@ OVN_SCHEMAS = {'nb': '/usr/share/ovn/ovn-nb.ovsschema',
                'sb': '/usr/share/ovn/ovn-sb.ovsschema'}
 
 
+def vsctl(service, *args):
+    """``ovs-vsctl`` on the private Open vSwitch, logged by ``service``."""
+    return service.run('ovs-vsctl', '--db=' + service.layout.switch_db,
+                       '--timeout=10', *args,
+                       env=service.layout.switch_env())
+
+
 def for_driver(layout):
     """The switch services the driver needs, in start order."""
     return {'fake': [],
@@ -43,11 +50,6 @@ class OpenVSwitch(services.Service):
 
     name = 'ovs'
     process_names = ['ovsdb-server', 'ovs-vswitchd']
-
-    def vsctl(self, *args):
-        return self.run('ovs-vsctl', '--db=' + self.layout.switch_db,
-                        '--timeout=10', *args,
-                        env=self.layout.switch_env())
 
     def up(self):
         if os.geteuid() != 0:
@@ -67,7 +69,7 @@ class OpenVSwitch(services.Service):
             '--unixctl=' + os.path.join(folder, 'ovsdb-server.ctl')],
             env=lay.switch_env())
         self.wait_for('ovsdb-server', cmd, lambda: os.path.exists(sock))
-        self.vsctl('--no-wait', 'init')
+        vsctl(self, '--no-wait', 'init')
         ctl = os.path.join(folder, 'ovs-vswitchd.ctl')
         cmd = self.start_process('ovs-vswitchd', [
             'ovs-vswitchd', lay.switch_db, '--unixctl=' + ctl],
@@ -76,9 +78,9 @@ class OpenVSwitch(services.Service):
         # A bridge on the userspace datapath proves it works before an
         # agent relies on it.
         bridge = services.INTEGRATION_BRIDGE
-        self.vsctl('--may-exist', 'add-br', bridge, '--', 'set', 'Bridge',
-                   bridge, 'datapath_type=' + services.DATAPATH_TYPE,
-                   'fail_mode=secure')
+        vsctl(self, '--may-exist', 'add-br', bridge, '--', 'set', 'Bridge',
+              bridge, 'datapath_type=' + services.DATAPATH_TYPE,
+              'fail_mode=secure')
 
 
 class OVN(services.Service):
@@ -114,17 +116,16 @@ class OVN(services.Service):
             '--ovnsb-db=' + lay.ovn_db('sb'), '--unixctl=' + northd_ctl],
             env=env)
         self.wait_for('ovn-northd', cmd, lambda: os.path.exists(northd_ctl))
-        self.run('ovs-vsctl', '--db=' + lay.switch_db, '--timeout=10', 'set',
-                 'Open_vSwitch', '.',
-                 'external_ids:system-id=%s' % uuid.uuid5(
-                     uuid.NAMESPACE_DNS, lay.compute_host),
-                 'external_ids:hostname=%s' % lay.compute_host,
-                 'external_ids:ovn-remote=%s' % lay.ovn_db('sb'),
-                 'external_ids:ovn-encap-type=geneve',
-                 'external_ids:ovn-encap-ip=127.0.0.1',
-                 'external_ids:ovn-bridge=' + services.INTEGRATION_BRIDGE,
-                 'external_ids:ovn-bridge-datapath-type=' +
-                 services.DATAPATH_TYPE, env=env)
+        vsctl(self, 'set', 'Open_vSwitch', '.',
+              'external_ids:system-id=%s' % uuid.uuid5(
+                  uuid.NAMESPACE_DNS, lay.compute_host),
+              'external_ids:hostname=%s' % lay.compute_host,
+              'external_ids:ovn-remote=%s' % lay.ovn_db('sb'),
+              'external_ids:ovn-encap-type=geneve',
+              'external_ids:ovn-encap-ip=127.0.0.1',
+              'external_ids:ovn-bridge=' + services.INTEGRATION_BRIDGE,
+              'external_ids:ovn-bridge-datapath-type=' +
+              services.DATAPATH_TYPE)
         # Its control socket goes to $OVN_RUNDIR (it has no --unixctl).
         cmd = self.start_process('ovn-controller', [
             'ovn-controller', lay.switch_db], env=env)
