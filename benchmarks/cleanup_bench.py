@@ -29,6 +29,7 @@ time.
 import argparse
 import collections
 from concurrent import futures
+import datetime
 import math
 import os
 import re
@@ -43,8 +44,7 @@ from tempest.lib.services.network import quotas_client
 from tempest.lib.services.network import tags_client
 
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.cleanup import leftovers
-from trunk_cleanup_tempest.cleanup import orphans as orphans_mod
+from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import faultproxy
@@ -106,20 +106,29 @@ class Workload:
         return tag
 
     def floor(self):
-        """Writes per trunk, plus the list calls of finding them."""
+        """Writes per trunk, plus the list calls of finding them.
+
+        A trunk's delete detaches its subports: per trunk, one delete of
+        it and one of each port.
+        """
         trunks = self.count
-        lists = (math.ceil((trunks + 1) / orphans_mod.PAGE_SIZE) +
-                 math.ceil(trunks / leftovers.IDS_PER_CALL))
-        return trunks * (1 + 1 + self.subports + 1) + lists
+        lists = (math.ceil((trunks + 1) / listing.PAGE_SIZE) +
+                 math.ceil(trunks / listing.IDS_PER_CALL))
+        return trunks * (1 + self.subports + 1) + lists
 
     def drop_network(self):
         self.networks.delete_network(self.network_id)
 
 
 def library(clients, tag, workers):
+    # The bench's trunks never had a server: they are cleaned as unbound
+    # trunks asked for, and their parents with them, as the sequential
+    # script does.
     found = cleanup.find_orphans(clients, tags=[tag])
     reports = cleanup.cleanup_many(clients, [o.footprint for o in found],
-                                   workers=workers, interval=0.2)
+                                   workers=workers, interval=0.2,
+                                   unbound_older_than=datetime.timedelta(0),
+                                   delete_parent=True)
     return len(found), sum(1 for r in reports if r.clean)
 
 

@@ -40,6 +40,10 @@ from trunk_cleanup_tempest.localcloud import faultproxy
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 
+# A source tree whose ``trunk-cleanup`` the tests run instead of this one.
+CLI_TREE = 'TRUNK_CLEANUP_CLI_TREE'
+
+
 class Clients(clients_mod.CloudClients):
     """The library's three clients plus what the tests use to set up."""
 
@@ -200,10 +204,18 @@ class FunctionalTestCase(base.BaseTestCase):
 
     def cli(self, *args, env=None, timeout=300):
         """``trunk-cleanup ARGS``: (exit code, stdout, stderr)."""
+        if not hasattr(self, 'state_home'):
+            # Each test's own journal of cleanups in progress.
+            self.state_home = self.useFixture(fixtures.TempDir()).path
+        env = dict(env or self.demo_env, XDG_STATE_HOME=self.state_home)
+        if os.environ.get(CLI_TREE):
+            # The command of another source tree (an older release), to
+            # show what these tests catch in it.
+            env['PYTHONPATH'] = os.environ[CLI_TREE]
         proc = subprocess.run(
             [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.trunk_cleanup']
-            + list(args), env=env or self.demo_env, capture_output=True,
-            text=True, timeout=timeout)
+            + list(args), env=env, capture_output=True, text=True,
+            timeout=timeout)
         return proc.returncode, proc.stdout, proc.stderr
 
     def tempest(self, *args):

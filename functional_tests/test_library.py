@@ -42,13 +42,18 @@ class TestRealLeftovers(base.FunctionalTestCase):
                                 parent['id'])
         self.assertEqual('PortInUseAsTrunkParent', exc.resp_body['type'])
 
-        report = cleanup.cleanup(self.demo, footprint, interval=0.2)
+        # By default the user's parent port is kept, as Nova keeps it.
+        report = cleanup.cleanup(self.demo, footprint, dry_run=True)
+        self.assertEqual([parent['id']], [k['id'] for k in report.kept])
+        report = cleanup.cleanup(self.demo, footprint, interval=0.2,
+                                 delete_parent=True)
         self.assertTrue(report.clean, str(report))
+        self.assertIn('evidence   server-deleted', str(report))
         self.assertEqual(1 + 1 + 3 + 1, sum(
             n for call, n in report.calls.items()
             if call.startswith('delete')))
         self.assertTrue(cleanup.inspect(self.demo, footprint).clean)
-        again = cleanup.cleanup(self.demo, footprint)
+        again = cleanup.cleanup(self.demo, footprint, delete_parent=True)
         self.assertEqual([], again.actions)
         self.assertIn('nothing to do', again.summary)
 
@@ -61,7 +66,9 @@ class TestRealLeftovers(base.FunctionalTestCase):
         report = cleanup.cleanup(self.demo, footprint, dry_run=True)
         self.assertEqual(before, self.snapshot())
         self.assertEqual({'would-do'}, {a.outcome for a in report.actions})
-        self.assertEqual(4, len(report.left))
+        # The trunk and two subports would go; the user's parent stays.
+        self.assertEqual(3, len(report.left))
+        self.assertEqual([parent['id']], [k['id'] for k in report.kept])
 
     def test_live_server_and_other_project_are_untouched(self):
         _, parent, _ = self.trunk()

@@ -36,7 +36,7 @@ class TestOperatorCommand(base.FunctionalTestCase):
         self.assertEqual(1, code, err)
         self.assertIn('nothing was written', out)
         code, out, err = self.cli('cleanup', '--footprint', path, '--yes',
-                                  '-f', 'json')
+                                  '--delete-parent-port', '-f', 'json')
         self.assertEqual(0, code, err)
         self.assertTrue(json.loads(out)['clean'])
         code, out, _ = self.cli('inspect', '--footprint', path)
@@ -50,17 +50,29 @@ class TestOperatorCommand(base.FunctionalTestCase):
 
         code, out, err = self.cli('orphans', '--tag', tag, '-f', 'json')
         self.assertEqual(1, code, err)
-        self.assertEqual(orphans, {o['trunk_id'] for o in json.loads(out)})
+        # Nova unbound the user's parents: nothing in the cloud proves a
+        # server used them, and the listing says so.
+        self.assertEqual(dict.fromkeys(orphans, 'parent-unbound'),
+                         {o['trunk_id']: o['class'] for o in json.loads(out)})
 
-        # A dry run changes nothing.
+        # Not cleaned unless asked for, with an age floor.
         before = self.snapshot()
-        code, out, err = self.cli('cleanup', '--orphans', '--tag', tag)
+        code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
+                                  '--yes')
+        self.assertEqual(1, code, err)
+        self.assertEqual(before, self.snapshot())
+        self.assertEqual(2, out.count('evidence   parent-unbound'))
+        # A dry run changes nothing.
+        code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
+                                  '--include-unbound', '--older-than', '0s')
         self.assertEqual(1, code, err)
         self.assertEqual(before, self.snapshot())
         self.assertEqual(2, out.count('change(s) would be made'))
 
         code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
-                                  '--yes', '-f', 'json')
+                                  '--include-unbound', '--older-than', '0s',
+                                  '--delete-parent-port', '--yes', '-f',
+                                  'json')
         self.assertEqual(0, code, err)
         reports = json.loads(out)
         self.assertEqual(orphans, {t for r in reports for t in r['trunk_ids']})

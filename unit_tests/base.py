@@ -34,8 +34,14 @@ class TestCase(base.BaseTestCase):
         return cleanup.record_server(self.clients, self.server)
 
     def run_cleanup(self, footprint, **kwargs):
+        """The library's cleanup, quick, and asked to delete parents too.
+
+        The library keeps a parent port Nova did not create by default;
+        most tests here follow every port to its end, so they ask.
+        """
         kwargs.setdefault('timeout', 0.3)
         kwargs.setdefault('interval', 0.01)
+        kwargs.setdefault('delete_parent', True)
         return cleanup.cleanup(self.clients, footprint, **kwargs)
 
     def outcomes(self, report):

@@ -125,6 +125,17 @@ class FakeCloud:
         self.faults = []
         self.hooks = []
         self.compute_ports_admin_only = False
+        # Neutron's pagination_max_limit and Nova's [api] max_limit (0:
+        # none): a capped page says so only with a next link.
+        self.neutron_page_cap = 0
+        self.nova_page_cap = 0
+        # Who calls Nova: the caller's project, and whether it is admin
+        # (all_tenants, any project's server).
+        self.caller_project = PROJECT
+        self.admin = False
+        self.if_match = None
+        # What Neutron stamps a change with (``updated_at``).
+        self.clock = '2026-11-24T09:00:00Z'
 
     # -- building state -------------------------------------------------
 
@@ -135,6 +146,7 @@ class FakeCloud:
                 'tenant_id': project_id, 'device_id': '', 'device_owner': '',
                 'binding:host_id': '', 'binding:vif_type': 'unbound',
                 'status': 'DOWN', 'admin_state_up': True,
+                'revision_number': 1, 'tags': [],
                 'created_at': created_at, 'updated_at': created_at}
         port.update(fields)
         self.ports[port['id']] = port
@@ -160,38 +172,57 @@ class FakeCloud:
 
     def boot(self, port_id, project_id=PROJECT, status='ACTIVE'):
         """A server on ``port_id``; binds the parent and its subports."""
-        server_id = str(uuid.uuid4())
-        self.servers[server_id] = {'status': status, 'tenant_id': project_id}
+        server_id = self.add_server(project_id, status)
         self.bind(port_id, server_id)
         return server_id
 
+    def add_server(self, project_id=PROJECT, status='ACTIVE'):
+        """A server on no port (yet)."""
+        server_id = str(uuid.uuid4())
+        self.servers[server_id] = {'status': status, 'tenant_id': project_id}
+        return server_id
+
+    def change(self, resource, **fields):
+        """Update a port or trunk as Neutron does: a new revision.
+
+        ``updated_at`` is stamped with the cloud's ``clock``.
+        """
+        resource.update(fields)
+        resource['revision_number'] = resource.get('revision_number', 0) + 1
+        resource['updated_at'] = self.clock
+
     def bind(self, port_id, server_id):
-        port = self.ports[port_id]
-        port.update({'device_id': server_id, 'device_owner': 'compute:nova',
-                     'binding:host_id': HOST, 'binding:vif_type': 'ovs',
-                     'status': 'ACTIVE'})
+        self.change(self.ports[port_id], device_id=server_id,
+                    device_owner='compute:nova', status='ACTIVE',
+                    **{'binding:host_id': HOST, 'binding:vif_type': 'ovs'})
         for trunk in self.trunks.values():
             if trunk['port_id'] == port_id:
-                trunk['status'] = 'ACTIVE'
+                self.change(trunk, status='ACTIVE')
                 for sub in trunk['sub_ports']:
-                    self.ports[sub['port_id']]['binding:host_id'] = HOST
+                    self.change(self.ports[sub['port_id']],
+                                **{'binding:host_id': HOST})
 
     def unbind(self, port_id):
         """What Nova does to a port it was given, on server delete."""
-        self.ports[port_id].update({'device_id': '', 'device_owner': '',
-                                    'binding:host_id': '',
-                                    'binding:vif_type': 'unbound'})
+        self.change(self.ports[port_id], device_id='', device_owner='',
+                    **{'binding:host_id': '', 'binding:vif_type': 'unbound'})
         for trunk in self.trunks.values():
             if trunk['port_id'] == port_id:
-                trunk['status'] = 'DOWN'
+                self.change(trunk, status='DOWN')
 
     def delete_server(self, server_id, unbind=True):
-        """Nova's delete: the ports stay (trunks pin them), unbound."""
+        """Nova's delete: the ports stay (trunks pin them), unbound.
+
+        With ``unbind=False`` Nova's unbind is lost: the port still names
+        the server, but its VIF is unplugged and it goes DOWN.
+        """
         del self.servers[server_id]
-        if unbind:
-            for port in list(self.ports.values()):
-                if port['device_id'] == server_id:
+        for port in list(self.ports.values()):
+            if port['device_id'] == server_id:
+                if unbind:
                     self.unbind(port['id'])
+                else:
+                    self.change(port, status='DOWN')
 
     def stand_up(self, subports=2, **trunk_fields):
         """A server on a trunk with ``subports`` subports, as a user makes.
@@ -233,23 +264,43 @@ class FakeCloud:
         data = json.loads(body) if body else None
         if parsed.netloc == urllib.parse.urlsplit(NOVA).netloc:
             return self._nova(method, path, query)
-        return self._neutron(method, path, query, data)
+        return self._neutron(method, path, query, data, headers)
 
     @staticmethod
     def _reply(status, body=None):
         return _Response(status), (json.dumps(body).encode()
                                    if body is not None else b'')
 
+    def _visible(self, sid):
+        """Nova shows a non-admin the servers of its own project only."""
+        return sid in self.servers and (
+            self.admin or
+            self.servers[sid]['tenant_id'] == self.caller_project)
+
     def _nova(self, method, path, query):
         if method == 'GET' and path == '/v2.1/servers':
+            query = dict(query)
+            if query.pop('all_tenants', None):
+                if not self.admin:
+                    return self._reply(403, {'forbidden': {
+                        'code': 403, 'message': 'Policy doesn\'t allow '
+                        'os_compute_api:servers:index:get_all_tenants to '
+                        'be performed.'}})
+                project = query.pop('project_id', [None])[0]
+                sids = [sid for sid, srv in self.servers.items()
+                        if project in (None, srv['tenant_id'])]
+            else:
+                query.pop('project_id', None)
+                sids = [sid for sid, srv in self.servers.items()
+                        if srv['tenant_id'] == self.caller_project]
             listed = [{'id': sid, 'name': 'server', 'links': []}
-                      for sid in self.servers]
-            return self._reply(200, {'servers': self._filtered(listed,
-                                                               query)})
+                      for sid in sids]
+            return self._list('servers', listed, query, self.nova_page_cap,
+                              NOVA + '/servers')
         match = re.fullmatch(r'/v2\.1/servers/([^/]+)', path)
         if method == 'GET' and match:
             sid = match.group(1)
-            if sid not in self.servers:
+            if not self._visible(sid):
                 return self._reply(404, {'itemNotFound': {
                     'code': 404,
                     'message': 'Instance %s could not be found.' % sid}})
@@ -268,11 +319,26 @@ class FakeCloud:
                 'addresses': {}, 'metadata': {}, 'progress': 0,
                 'flavor': ref, 'image': ref, 'links': [link]}
 
-    @staticmethod
-    def _filtered(items, query):
-        """Neutron's filters (repeatable), tags, then limit and marker."""
+    def _list(self, key, items, query, cap, url):
+        """A list answer: capped pages say so with a next link."""
         query = dict(query)
         limit = int(query.pop('limit', ['0'])[0])
+        if cap:
+            limit = min(limit, cap) if limit else cap
+        found = self._filtered(items, query)
+        body = {key: found[:limit] if limit else found}
+        if limit and len(found) >= limit:
+            marker = found[limit - 1]['id']
+            body[key + '_links'] = [{'rel': 'next', 'href': '%s?%s' % (
+                url, urllib.parse.urlencode(dict(limit=limit,
+                                                 marker=marker)))}]
+        return self._reply(200, body)
+
+    @staticmethod
+    def _filtered(items, query):
+        """Neutron's filters (repeatable), tags, and marker."""
+        query = dict(query)
+        query.pop('limit', None)
         marker = query.pop('marker', [None])[0]
         tags = query.pop('tags', [''])[0]
         query.pop('all_tenants', None)
@@ -286,11 +352,20 @@ class FakeCloud:
                                                         or ()):
                 continue
             out.append(copy.deepcopy(item))
-        return out[:limit] if limit else out
+        return out
 
-    def _neutron(self, method, path, query, data):
+    def _neutron(self, method, path, query, data, headers=None):
         parts = path.strip('/').split('/')[1:]
         kind = parts[0]
+        match = (headers or {}).get('If-Match')
+        self.if_match = None
+        if match and method in ('PUT', 'DELETE'):
+            if len(parts) != 2:
+                # Neutron has no model for a member action's If-Match.
+                return self._reply(500, neutron_error(
+                    'HTTPInternalServerError', 'Request Failed: internal '
+                    'server error while processing your request.'))
+            self.if_match = int(match.split('=', 1)[1])
         if kind == 'ports':
             return self._ports(method, parts[1:], query, data)
         if kind == 'trunks':
@@ -304,6 +379,20 @@ class FakeCloud:
         raise AssertionError('unexpected Neutron call %s %s' % (method,
                                                                 path))
 
+    def _stale(self, resource):
+        """Neutron's 412 when If-Match names another revision.
+
+        Checked where Neutron checks it: when the change is flushed,
+        after policy (403) and the trunk rules (409).
+        """
+        if self.if_match is None or (
+                resource['revision_number'] == self.if_match):
+            return None
+        return self._reply(412, neutron_error(
+            'RevisionNumberConstraintFailed', 'Constrained to %s, but '
+            'current revision is %s' % (self.if_match,
+                                        resource['revision_number'])))
+
     def _port_not_found(self, pid):
         return self._reply(404, neutron_error(
             'PortNotFound', 'Port %s could not be found.' % pid))
@@ -314,15 +403,18 @@ class FakeCloud:
 
     def _ports(self, method, rest, query, data):
         if not rest and method == 'GET':
-            return self._reply(200, {'ports': self._filtered(
-                self.ports.values(), query)})
+            return self._list('ports', self.ports.values(), query,
+                              self.neutron_page_cap, NEUTRON + '/v2.0/ports')
         pid = rest[0]
         if pid not in self.ports:
             return self._port_not_found(pid)
         if method == 'GET':
             return self._reply(200, {'port': self.ports[pid]})
         if method == 'PUT':
-            self.ports[pid].update(data['port'])
+            stale = self._stale(self.ports[pid])
+            if stale:
+                return stale
+            self.change(self.ports[pid], **data['port'])
             return self._reply(200, {'port': self.ports[pid]})
         if method == 'DELETE':
             if (self.compute_ports_admin_only and self.ports[pid][
@@ -340,14 +432,18 @@ class FakeCloud:
                     return self._reply(409, neutron_error(
                         'PortInUseAsTrunkParent', 'Port %s is currently a '
                         'parent port for trunk %s.' % (pid, trunk['id'])))
+            stale = self._stale(self.ports[pid])
+            if stale:
+                return stale
             del self.ports[pid]
             return self._reply(204)
         raise AssertionError('unexpected port call %s' % method)
 
     def _trunks(self, method, rest, query, data):
         if not rest and method == 'GET':
-            return self._reply(200, {'trunks': self._filtered(
-                self.trunks.values(), query)})
+            return self._list('trunks', self.trunks.values(), query,
+                              self.neutron_page_cap,
+                              NEUTRON + '/v2.0/trunks')
         tid = rest[0]
         trunk = self.trunks.get(tid)
         if trunk is None:
@@ -359,18 +455,26 @@ class FakeCloud:
         if method == 'GET':
             return self._reply(200, {'trunk': trunk})
         if method == 'PUT' and action is None:
-            trunk.update(data['trunk'])
+            stale = self._stale(trunk)
+            if stale:
+                return stale
+            self.change(trunk, **data['trunk'])
             return self._reply(200, {'trunk': trunk})
         if not trunk['admin_state_up']:
             return self._reply(409, neutron_error(
                 'TrunkDisabled', 'Trunk %s is currently disabled.' % tid))
         if method == 'PUT' and action == 'remove_subports':
             return self._remove_subports(trunk, data['sub_ports'])
+        if method == 'PUT' and action == 'add_subports':
+            return self._add_subports(trunk, data['sub_ports'])
         if method == 'DELETE':
             parent = self.ports.get(trunk['port_id'], {})
             if self.driver == 'ovs' and parent.get('binding:host_id'):
                 return self._reply(409, neutron_error(
                     'TrunkInUse', 'Trunk %s is currently in use.' % tid))
+            stale = self._stale(trunk)
+            if stale:
+                return stale
             if self.driver == 'ovn':
                 for sub in trunk['sub_ports']:
                     self.ports[sub['port_id']]['device_owner'] = ''
@@ -378,6 +482,21 @@ class FakeCloud:
             return self._reply(204)
         raise AssertionError('unexpected trunk call %s %s' % (method,
                                                               action))
+
+    def _add_subports(self, trunk, wanted):
+        for sub in wanted:
+            if any(sub['port_id'] in [s['port_id'] for s in t['sub_ports']]
+                   or t['port_id'] == sub['port_id']
+                   for t in self.trunks.values()):
+                return self._reply(409, neutron_error(
+                    'PortInUseAsSubPort', 'Port %s is currently a subport '
+                    'for trunk %s.' % (sub['port_id'], trunk['id'])))
+        for sub in wanted:
+            trunk['sub_ports'].append(dict(sub))
+            self.ports[sub['port_id']]['device_owner'] = 'trunk:subport'
+        if trunk['status'] != 'DOWN':
+            self.change(trunk, status='DOWN')
+        return self._reply(200, trunk)
 
     def _remove_subports(self, trunk, wanted):
         current = {s['port_id']: s for s in trunk['sub_ports']}
@@ -391,6 +510,8 @@ class FakeCloud:
             if self.driver == 'ovn':
                 self.ports[sub['port_id']]['device_owner'] = ''
         trunk['sub_ports'] = list(current.values())
-        trunk['status'] = 'DOWN'
+        if trunk['status'] != 'DOWN':
+            # Neutron bumps a trunk's revision on a status change only.
+            self.change(trunk, status='DOWN')
         # Neutron answers with the trunk itself, not wrapped.
         return self._reply(200, trunk)

@@ -43,13 +43,14 @@ class TestCleanup(base.TestCase):
         self.assertGone(fp)
         self.assertIn(bystander, self.cloud.ports)
         writes = self.cloud.writes()
+        # The trunk's delete detaches its subports: no write on its own
+        # that a trunk found in use would have to undo.
         self.assertEqual(
-            [('PUT', '/v2.0/trunks/%s/remove_subports' % self.trunk),
-             ('DELETE', '/v2.0/trunks/%s' % self.trunk)] +
+            [('DELETE', '/v2.0/trunks/%s' % self.trunk)] +
             [('DELETE', '/v2.0/ports/%s' % p)
              for p in self.subports + [self.parent]], writes)
-        # Three subports detached, the trunk and four ports deleted.
-        self.assertEqual('clean: 8 change(s) made, nothing left',
+        # The trunk and four ports deleted.
+        self.assertEqual('clean: 5 change(s) made, nothing left',
                          report.summary)
 
     def test_second_run_does_nothing_and_says_so(self):
@@ -69,8 +70,8 @@ class TestCleanup(base.TestCase):
         report = self.run_cleanup(fp, dry_run=True)
         self.assertEqual([], self.cloud.writes())
         self.assertEqual({rep.WOULD}, {a.outcome for a in report.actions})
-        # Two subports to detach, the trunk and three ports to delete.
-        self.assertEqual(6, report.count(rep.WOULD))
+        # The trunk and three ports to delete.
+        self.assertEqual(4, report.count(rep.WOULD))
         self.assertFalse(report.clean)
         self.assertEqual(4, len(report.left))
         self.assertEqual({'dry run: nothing was written'},
@@ -98,13 +99,13 @@ class TestCleanup(base.TestCase):
         self.cloud.delete_server(self.server)
         self.cloud.requests.clear()
         report = self.run_cleanup(fp)
-        # One inspection (server, trunk, ports), a re-read of the ports
-        # before each delete_ports step, and no reading again at the end:
-        # every step succeeded.
-        self.assertEqual({'delete_port': 4, 'delete_subports_from_trunk': 1,
-                          'delete_trunk': 1, 'list_ports': 3,
-                          'list_trunks': 1, 'show_server': 1},
-                         report.calls)
+        # One inspection (server, trunk, ports), a re-read of the trunk and
+        # its parent before the trunk's delete and of the ports before
+        # theirs, and no reading again at the end: every step succeeded.
+        # The writes are guarded with If-Match at no cost.
+        self.assertEqual({'delete_port': 4, 'delete_trunk': 1,
+                          'list_ports': 3, 'list_trunks': 2,
+                          'show_server': 1}, report.calls)
         self.assertEqual(len(self.cloud.requests),
                          sum(report.calls.values()))
         # When a step fails, what is left is read again for the report.
@@ -112,7 +113,7 @@ class TestCleanup(base.TestCase):
         self.cloud.delete_server(self.server)
         self.cloud.fail('DELETE', PORT_PATH, 400, 'BadRequest')
         report = self.run_cleanup(fp)
-        self.assertEqual(2, report.calls['list_trunks'])
+        self.assertEqual(3, report.calls['list_trunks'])
         self.assertEqual(['port'], [r['kind'] for r in report.left])
 
     def test_live_server_is_refused_and_untouched(self):
@@ -131,9 +132,11 @@ class TestCleanup(base.TestCase):
         other = self.cloud.boot(self.parent)
         report = self.run_cleanup(fp)
         self.assertEqual([], self.cloud.writes())
-        reasons = {a.detail for a in report.actions}
-        self.assertEqual({'parent port %s is bound to live server %s'
-                          % (self.parent, other)}, reasons)
+        reasons = {a.id: a.detail for a in report.actions}
+        self.assertEqual('parent port %s is bound to live server %s'
+                         % (self.parent, other), reasons.pop(self.trunk))
+        self.assertEqual({'on trunk %s, which is refused' % self.trunk},
+                         set(reasons.values()))
         self.assertIn(self.trunk, self.cloud.trunks)
 
     def test_parent_still_bound_to_deleted_server_is_waited_for(self):
@@ -162,13 +165,14 @@ class TestCleanup(base.TestCase):
                 if a.action == 'wait_parent_unbound'][0]
         self.assertIn('still has device_id %s (owner compute:nova, host %s)'
                       % (self.server, fake_cloud.HOST), wait.detail)
+        # The parent is settled first: nothing else is touched while a
+        # server may still hold it.
         self.assertEqual(rep.SKIPPED, outcomes[('delete_trunk', self.trunk)])
         self.assertEqual(rep.SKIPPED,
                          outcomes[('delete_ports', self.parent)])
-        # The subports are off the trunk and could go.
         for pid in self.subports:
-            self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
-        self.assertEqual({self.trunk, self.parent},
+            self.assertEqual(rep.SKIPPED, outcomes[('delete_ports', pid)])
+        self.assertEqual(set(fp.trunk_ids + fp.port_ids),
                          {r['id'] for r in report.left})
         self.assertIn('not tried', [r for r in report.left
                                     if r['id'] == self.trunk][0]['reason'])
@@ -232,8 +236,10 @@ class TestCleanup(base.TestCase):
         delete = [a for a in report.actions
                   if (a.action, a.id) == ('delete_ports', self.parent)][0]
         self.assertEqual(rep.REFUSED, delete.outcome)
-        self.assertEqual('port %s is now bound to live server %s'
-                         % (self.parent, self.other), delete.detail)
+        # Never said to be live: it was not asked about.
+        self.assertEqual('port %s is now bound to server %s, which cannot '
+                         'be proven gone' % (self.parent, self.other),
+                         delete.detail)
         self.assertIn(self.parent, self.cloud.ports)
 
     def test_forbidden_delete_of_a_free_port_is_not_retried(self):
@@ -286,7 +292,7 @@ class TestCleanup(base.TestCase):
                          self.outcomes(report)[('delete_ports', self.parent)])
         self.assertIn(self.parent, self.cloud.ports)
         self.assertEqual([self.parent], [r['id'] for r in report.left])
-        self.assertIn('is now bound to live server', report.left[0]['reason'])
+        self.assertIn('which cannot be proven gone', report.left[0]['reason'])
 
     def test_conflict_is_retried_until_it_clears(self):
         fp = self.stand_up()
@@ -311,7 +317,11 @@ class TestCleanup(base.TestCase):
                       'currently in use.' % self.trunk, trunk_action.detail)
         self.assertEqual(rep.SKIPPED,
                          self.outcomes(report)[('delete_ports', self.parent)])
-        self.assertEqual({self.trunk, self.parent},
+        # Subports are deleted only once their trunk is gone.
+        for pid in self.subports:
+            self.assertEqual(rep.SKIPPED,
+                             self.outcomes(report)[('delete_ports', pid)])
+        self.assertEqual({self.trunk, self.parent} | set(self.subports),
                          {r['id'] for r in report.left})
         # A second run finishes the job once the cloud lets it.
         self.cloud.faults.clear()
@@ -322,20 +332,19 @@ class TestCleanup(base.TestCase):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
         self.cloud.fail('DELETE', PORT_PATH, 500, None, times=2)
-        self.cloud.fail('PUT', 'remove_subports', 503, None, times=1)
+        self.cloud.fail('DELETE', TRUNK_PATH, 503, None, times=1)
         self.assertTrue(self.run_cleanup(fp).clean)
         self.assertGone(fp)
 
     def test_client_error_is_not_retried(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
-        self.cloud.fail('PUT', 'remove_subports', 400, 'InvalidInput',
+        self.cloud.fail('DELETE', TRUNK_PATH, 400, 'InvalidInput',
                         'Invalid input for operation.', times=-1)
         report = self.run_cleanup(fp)
-        puts = [p for m, p in self.cloud.requests if m == 'PUT']
-        self.assertEqual(1, len(puts))
+        self.assertEqual(1, len(self.cloud.writes()))
         details = {a.detail for a in report.actions
-                   if a.action == 'remove_subports'}
+                   if a.action == 'delete_trunk'}
         self.assertEqual({'InvalidInput: Invalid input for operation.'},
                          details)
         self.assertEqual(4, len(report.left))
@@ -361,19 +370,15 @@ class TestCleanup(base.TestCase):
         self.cloud.delete_server(self.server)
 
         def other_cleaner(cloud, method, path):
-            if method == 'PUT':
+            if method == 'DELETE':
                 cloud.hooks.clear()
                 cloud.trunks[self.trunk]['sub_ports'].pop(0)
         self.cloud.hooks.append(other_cleaner)
         report = self.run_cleanup(fp)
         self.assertTrue(report.clean, str(report))
-        outcomes = self.outcomes(report)
-        self.assertEqual(rep.GONE,
-                         outcomes[('remove_subports', self.subports[0])])
-        self.assertEqual(rep.DONE,
-                         outcomes[('remove_subports', self.subports[1])])
+        self.assertGone(fp)
 
-    def test_subport_added_meanwhile_is_detached_and_kept(self):
+    def test_subport_added_since_the_footprint_is_in_use(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
         late = self.cloud.add_port()
@@ -381,26 +386,30 @@ class TestCleanup(base.TestCase):
             {'port_id': late, 'segmentation_type': 'vlan',
              'segmentation_id': 300})
         report = self.run_cleanup(fp)
-        self.assertTrue(report.clean, str(report))
-        self.assertIn(late, self.cloud.ports)
-        action = [a for a in report.actions if a.id == late][0]
-        self.assertEqual('not in the footprint: detached, kept',
-                         action.detail)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('trunk %s has subport(s) %s that its footprint does '
+                      'not have: it may be in use again' % (self.trunk, late),
+                      str(report))
+        # Recorded anew, it is the trunk's own: cleaned.
+        fp = cleanup.Footprint(
+            project_id=fp.project_id, server_id=fp.server_id,
+            trunks=cleanup.record_trunk(self.clients, self.trunk).trunks)
+        self.assertTrue(self.run_cleanup(fp).clean)
+        self.assertNotIn(late, self.cloud.ports)
 
-    def test_trunk_gone_removal_reports_gone(self):
+    def test_trunk_gone_meanwhile_reports_gone(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
 
         def trunk_vanishes(cloud, method, path):
-            if method == 'PUT':
+            if method == 'DELETE':
                 cloud.hooks.clear()
-                cloud.trunks[self.trunk]['sub_ports'] = []
                 del cloud.trunks[self.trunk]
         self.cloud.hooks.append(trunk_vanishes)
         report = self.run_cleanup(fp)
         self.assertTrue(report.clean, str(report))
         self.assertEqual(rep.GONE, self.outcomes(report)[
-            ('remove_subports', self.subports[0])])
+            ('delete_trunk', self.trunk)])
 
     def test_subport_added_to_another_trunk_is_refused_at_once(self):
         fp = self.stand_up()
@@ -473,13 +482,14 @@ class TestCleanup(base.TestCase):
         self.assertEqual(3, len(report.kept))
         self.assertIn('kept', str(report))
 
-    def test_keep_user_parents(self):
+    def test_parent_ports_nova_did_not_create_are_kept_by_default(self):
         for created_by, kept in (('user', True), ('unknown', True),
                                  ('compute', False)):
             self.stand_up()
             fp = cleanup.record_server(self.clients, self.server, created_by)
             self.cloud.delete_server(self.server)
-            report = self.run_cleanup(fp, keep_user_parents=True)
+            report = cleanup.cleanup(self.clients, fp, timeout=0.3,
+                                     interval=0.01)
             self.assertTrue(report.clean, str(report))
             self.assertNotIn(self.trunk, self.cloud.trunks)
             for pid in self.subports:
@@ -487,9 +497,12 @@ class TestCleanup(base.TestCase):
             self.assertEqual(kept, self.parent in self.cloud.ports)
             self.assertEqual([self.parent] if kept else [],
                              [k['id'] for k in report.kept])
-            if kept:
-                self.assertIn('kept: a parent port Nova did not create '
-                              '(created by %s)' % created_by, str(report))
+            if created_by == 'user':
+                self.assertIn('kept: a parent port Nova did not create',
+                              str(report))
+            elif kept:
+                self.assertIn('kept: who created this parent port is not '
+                              'known', str(report))
 
     def test_cloud_removed_trunk_but_left_ports(self):
         fp = self.stand_up()
@@ -508,7 +521,9 @@ class TestCleanup(base.TestCase):
         self.assertEqual([self.trunk], data['trunk_ids'])
         self.assertTrue(data['dry_run'])
         self.assertFalse(data['clean'])
-        self.assertEqual(6, len(data['actions']))
+        self.assertEqual(4, len(data['actions']))
+        self.assertEqual('server-deleted',
+                         data['evidence'][self.trunk]['class'])
         self.assertIn('delete_trunk', str(report))
 
     def test_bad_timeouts(self):
@@ -516,6 +531,153 @@ class TestCleanup(base.TestCase):
                           self.clients, timeout=0)
         self.assertRaises(cleanup.CleanupError, executor.Executor,
                           self.clients, interval=-1)
+
+
+class TestGuardedWrites(base.TestCase):
+    """Every write is guarded by the state it was planned from."""
+
+    def stale_plan(self):
+        """A gone server's footprint, and leftovers read before a change."""
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        return fp, cleanup.inspect(self.clients, fp)
+
+    def test_parent_settled_before_any_subport_is_detached(self):
+        fp, found = self.stale_plan()
+        # A new server takes the parent after the inspect.
+        other = self.cloud.boot(self.parent)
+        report = self.run_cleanup(fp, found=found)
+        self.assertEqual([], self.cloud.writes())
+        self.assertFalse(report.clean)
+        self.assertIn('parent port %s is now bound to server %s, which '
+                      'cannot be proven gone' % (self.parent, other),
+                      str(report))
+        self.assertEqual(sorted(self.subports), sorted(
+            s['port_id'] for s in self.cloud.trunks[self.trunk][
+                'sub_ports']))
+
+    def test_a_server_taking_the_parent_during_a_retry_is_seen(self):
+        fp, found = self.stale_plan()
+        seen = []
+
+        def boot_during_backoff(cloud, method, path):
+            # The first delete fails (503); before the retry a server
+            # takes the parent: every try reads it again.
+            if method == 'DELETE' and '/trunks/' in path and not seen:
+                seen.append(cloud.boot(self.parent))
+        self.cloud.fail('DELETE', TRUNK_PATH, 503, None, times=1)
+        self.cloud.hooks.append(boot_during_backoff)
+        self.cloud.driver = 'ovn'
+        report = self.run_cleanup(fp, found=found)
+        trunk = self.cloud.trunks[self.trunk]
+        self.assertEqual(sorted(self.subports),
+                         sorted(s['port_id'] for s in trunk['sub_ports']))
+        self.assertIn('parent port %s is now bound to server %s'
+                      % (self.parent, seen[0]), str(report))
+        for pid in self.subports + [self.parent]:
+            self.assertIn(pid, self.cloud.ports)
+
+    def test_a_subport_added_before_the_trunk_delete_is_refused(self):
+        fp, found = self.stale_plan()
+        late = self.cloud.add_port()
+
+        def add_before_delete(cloud, method, path):
+            if method == 'GET' and path == '/v2.0/trunks':
+                # After the plan, before the delete. A DOWN trunk gets no
+                # new revision from it: only the read before the write
+                # shows it.
+                cloud.hooks.clear()
+                cloud.trunks[self.trunk]['sub_ports'].append(
+                    {'port_id': late, 'segmentation_type': 'vlan',
+                     'segmentation_id': 300})
+        self.cloud.hooks.append(add_before_delete)
+        report = self.run_cleanup(fp, found=found)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('trunk %s has subport(s) %s it did not have when it '
+                      'was read: it is in use' % (self.trunk, late),
+                      str(report))
+        self.assertFalse(report.clean)
+
+    def test_trunk_changed_since_read_is_read_again(self):
+        fp, found = self.stale_plan()
+        # Something unrelated changed the trunk (its name): a 412, a new
+        # read, and the delete goes on.
+        self.cloud.change(self.cloud.trunks[self.trunk], name='renamed')
+        report = self.run_cleanup(fp, found=found)
+        self.assertTrue(report.clean, str(report))
+        # Read just before its delete: the new revision.
+        self.assertEqual(1, self.cloud.writes().count(
+            ('DELETE', '/v2.0/trunks/%s' % self.trunk)))
+
+    def test_port_taken_after_its_read_is_not_deleted(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        taken = []
+
+        def take(cloud, method, path):
+            # After the re-read, before the delete: only If-Match sees it.
+            if (method, path) == ('DELETE', '/v2.0/ports/%s' % self.parent) \
+                    and not taken:
+                taken.append(cloud.boot(self.parent))
+        self.cloud.hooks.append(take)
+        report = self.run_cleanup(fp)
+        self.assertIn(self.parent, self.cloud.ports)
+        self.assertEqual(taken[0], self.cloud.ports[self.parent]['device_id'])
+        action = [a for a in report.actions
+                  if (a.action, a.id) == ('delete_ports', self.parent)][0]
+        self.assertEqual(rep.REFUSED, action.outcome)
+
+    def test_no_if_match_on_member_actions(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        report = self.run_cleanup(fp)
+        # The fake answers 500 to If-Match on a member action, as Neutron.
+        self.assertTrue(report.clean, str(report))
+
+    def test_a_404_that_is_not_neutrons_is_not_gone(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.faults.append(fake_cloud.Fault(
+            'DELETE', PORT_PATH, 404, '<html>Not Found</html>', times=-1))
+        report = self.run_cleanup(fp)
+        self.assertFalse(report.clean)
+        deletes = [a for a in report.actions if a.action == 'delete_ports']
+        self.assertEqual({rep.FAILED}, {a.outcome for a in deletes})
+        self.assertIn("not Neutron's own", deletes[0].detail)
+
+    def test_nova_errors_prove_nothing(self):
+        for status, body in ((503, {'computeFault': {'code': 503,
+                                                     'message': 'down'}}),
+                             (403, {'forbidden': {'code': 403,
+                                                  'message': 'no'}}),
+                             (404, {'itemNotFound': {
+                                 'code': 404, 'message': 'The resource '
+                                 'could not be found.'}})):
+            fp = self.stand_up()
+            self.cloud.delete_server(self.server)
+            self.cloud.faults.append(fake_cloud.Fault(
+                'GET', '/v2.1/servers/', status, body, times=-1))
+            self.cloud.requests.clear()
+            report = self.run_cleanup(fp)
+            self.cloud.faults.clear()
+            self.assertEqual([], self.cloud.writes(), status)
+            self.assertIn('cannot be proven gone: Nova answered HTTP %s'
+                          % status, str(report))
+
+    def test_another_projects_trunk_named_by_id_is_refused(self):
+        parent = self.cloud.add_port(project_id=fake_cloud.OTHER_PROJECT)
+        trunk = self.cloud.add_trunk(parent,
+                                     project_id=fake_cloud.OTHER_PROJECT)
+        server = self.cloud.boot(parent, project_id=fake_cloud.OTHER_PROJECT)
+        self.cloud.admin = True
+        fp = cleanup.record_trunk(self.clients, trunk)
+        self.cloud.delete_server(server, unbind=False)
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('belongs to project %s, not %s' % (
+            fake_cloud.OTHER_PROJECT, fake_cloud.PROJECT), str(report))
+        report = self.run_cleanup(fp, all_projects=True, unbind_stale=True)
+        self.assertTrue(report.clean, str(report))
 
 
 class TestCleanupOVN(base.TestCase):
@@ -548,16 +710,19 @@ class TestCleanupMany(base.TestCase):
             self.cloud.delete_server(self.server)
         self.cloud.requests.clear()
         reports = cleanup.cleanup_many(self.clients, footprints, workers=4,
-                                       timeout=0.3, interval=0.01)
+                                       timeout=0.3, interval=0.01,
+                                       delete_parent=True)
         self.assertTrue(all(r.clean for r in reports))
         self.assertEqual({}, self.cloud.trunks)
         reads = [p for m, p in self.cloud.requests if m == 'GET']
         writes = [p for m, p in self.cloud.requests if m != 'GET']
-        # Per trunk: remove the subports, delete it, delete three ports.
-        self.assertEqual(12 * 5, len(writes))
-        # One inspection for all, then at most one re-read of the ports
-        # per delete_ports step (fewer when workers share one).
-        self.assertEqual(1, reads.count('/v2.0/trunks'))
+        # Per trunk: delete it, delete three ports.
+        self.assertEqual(12 * 4, len(writes))
+        # The token's project, one inspection for all, then at most one
+        # re-read of the trunk and its parent before each trunk's delete and
+        # of the ports before each delete_ports step (fewer when workers
+        # share one).
+        self.assertLessEqual(reads.count('/v2.0/trunks'), 2 + 12)
         self.assertLessEqual(reads.count('/v2.0/ports'), 1 + 2 * 12)
 
     @staticmethod
@@ -568,7 +733,7 @@ class TestCleanupMany(base.TestCase):
         """
         calls = []
 
-        def list_ports(id):
+        def list_ports(id, **page):
             calls.append(sorted(id))
             return {'ports': [{'id': i} for i in id if i != 'gone']}
         return executor.SharedReader(list_ports, 'ports', **kwargs), calls
@@ -611,7 +776,7 @@ class TestCleanupMany(base.TestCase):
     def test_shared_reader_error_is_raised_and_retried(self):
         answers = [RuntimeError('cloud down'), {'ports': [{'id': 'a'}]}]
 
-        def list_ports(id):
+        def list_ports(id, **page):
             answer = answers.pop(0)
             if isinstance(answer, Exception):
                 raise answer

@@ -21,6 +21,7 @@ import uuid
 import fixtures
 from tempest.lib import exceptions as lib_exc
 
+from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cmd import trunk_cleanup as cli
 from unit_tests import base
 
@@ -34,6 +35,10 @@ class CommandTestCase(base.TestCase):
 
     def setUp(self):
         super().setUp()
+        self.state_dir = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.MonkeyPatch(
+            'trunk_cleanup_tempest.cmd.trunk_cleanup.DEFAULT_STATE_DIR',
+            self.state_dir))
         self.fp = self.stand_up()
 
     def run_cli(self, *argv, factory=None, stdin='', err=None):
@@ -96,9 +101,19 @@ class TestRecordInspectCleanup(CommandTestCase):
 
     def test_cleanup_with_yes_then_inspect_is_clean(self):
         self.cloud.delete_server(self.server)
+        # Nothing links the trunk to the server any more: without the
+        # footprint nothing proves it was used.
         code, out, _ = self.run_cli('cleanup', '--trunk', self.trunk,
                                     '--yes', '--interval', '0.01')
+        self.assertEqual(1, code, out)
+        self.assertIn('parent-unbound', out)
+        self.assertEqual([], self.cloud.writes())
+        code, out, _ = self.run_cli('cleanup', '--footprint', '-', '--yes',
+                                    '--interval', '0.01',
+                                    '--delete-parent-port',
+                                    stdin=self.fp.to_json())
         self.assertEqual(0, code, out)
+        self.assertIn('evidence   server-deleted', out)
         self.assertIn('clean:', out)
         code, out, _ = self.run_cli('inspect', '--footprint', '-',
                                     stdin=self.fp.to_json())
@@ -118,29 +133,47 @@ class TestOrphans(CommandTestCase):
     def setUp(self):
         super().setUp()
         self.orphaned = []
+        # Nova left the parents bound: their servers are proven gone.
         for _ in range(3):
             server, trunk, _, _ = self.cloud.stand_up()
-            self.cloud.delete_server(server)
+            self.cloud.delete_server(server, unbind=False)
             self.orphaned.append(trunk)
+        # Unbound: nothing proves a server ever used it.
+        server, self.unbound, _, _ = self.cloud.stand_up()
+        self.cloud.delete_server(server)
 
     def test_lists_orphans_only(self):
         code, out, _ = self.run_cli('orphans', '-f', 'json')
         self.assertEqual(1, code)
-        self.assertEqual(sorted(self.orphaned),
-                         sorted(o['trunk_id'] for o in json.loads(out)))
+        found = {o['trunk_id']: o['class'] for o in json.loads(out)}
+        self.assertEqual(dict.fromkeys(self.orphaned, 'server-deleted',
+                                       ) | {self.unbound: 'parent-unbound'},
+                         found)
         code, out, _ = self.run_cli('orphans')
-        self.assertIn('3 orphaned trunk(s)', out)
+        self.assertIn('4 orphaned trunk(s), 3 proven (server deleted)', out)
         self.assertNotIn(self.trunk, out)
         code, out, _ = self.run_cli('orphans', '--older-than', '1000d')
-        self.assertEqual((0, '0 orphaned trunk(s)\n'), (code, out))
+        self.assertEqual((0, '0 orphaned trunk(s), 0 proven (server '
+                             'deleted)\n'), (code, out))
 
     def test_cleanup_orphans_with_progress_on_a_terminal(self):
         code, out, err = self.run_cli('cleanup', '--orphans', '--yes',
-                                      '--workers', '2', '--interval', '0.01',
-                                      err=TTY())
+                                      '--unbind-stale', '--workers', '2',
+                                      '--interval', '0.01', err=TTY())
+        # The unproven one is refused, and says why.
+        self.assertEqual(1, code, out)
+        self.assertIn('3 of 4 footprint(s) clean, 0 with a failure', out)
+        self.assertIn('refuse               trunk %s: not proven: no '
+                      'deleted server is known to have used it'
+                      % self.unbound, out)
+        self.assertIn('] 4/4 trunks', err)
+        self.assertEqual(sorted([self.trunk, self.unbound]),
+                         sorted(self.cloud.trunks))
+        code, out, _ = self.run_cli('cleanup', '--orphans', '--yes',
+                                    '--include-unbound', '--older-than',
+                                    '1d', '--interval', '0.01')
         self.assertEqual(0, code, out)
-        self.assertIn('3 of 3 footprint(s) clean', out)
-        self.assertIn('] 3/3 trunks', err)
+        self.assertIn('cleaned as asked: unchanged for at least 1 day', out)
         self.assertEqual([self.trunk], list(self.cloud.trunks))
         code, out, _ = self.run_cli('cleanup', '--orphans', '--yes')
         self.assertEqual((0, 'nothing to do: no orphaned trunk\n'),
@@ -149,11 +182,36 @@ class TestOrphans(CommandTestCase):
                                     'json')
         self.assertEqual((0, []), (code, json.loads(out)))
 
+    def test_an_unfinished_run_is_found_again_in_the_journal(self):
+        # The trunks go, their ports' deletes fail: nothing in Neutron
+        # links those ports to a trunk any more.
+        self.cloud.fail('DELETE', r'/v2\.0/ports/', 400, 'BadRequest',
+                        times=-1)
+        code, out, _ = self.run_cli('cleanup', '--orphans', '--yes',
+                                    '--unbind-stale', '--interval', '0.01')
+        self.assertEqual(1, code, out)
+        self.assertEqual(sorted([self.trunk, self.unbound]),
+                         sorted(self.cloud.trunks))
+        code, out, _ = self.run_cli('orphans', '-f', 'json')
+        found = {tuple(o['subport_ids']): o for o in json.loads(out)}
+        self.assertEqual(4, len(found))
+        journaled = [o for o in found.values() if 'journal' in o['reason']]
+        self.assertEqual(3, len(journaled))
+        self.assertEqual({'server-deleted'}, {o['class'] for o in journaled})
+        self.cloud.faults.clear()
+        code, out, _ = self.run_cli('cleanup', '--orphans', '--yes',
+                                    '--delete-parent-port',
+                                    '--interval', '0.01')
+        for o in journaled:
+            for pid in o['subport_ids'] + [o['parent_port_id']]:
+                self.assertNotIn(pid, self.cloud.ports)
+        self.assertEqual([], cleanup.Journal(self.state_dir).pending())
+
     def test_cleanup_orphans_dry_run(self):
         code, out, err = self.run_cli('cleanup', '--orphans', '-f', 'json')
         self.assertEqual(1, code)
         self.assertEqual([], self.cloud.writes())
-        self.assertEqual(3, len(json.loads(out)))
+        self.assertEqual(4, len(json.loads(out)))
         self.assertEqual('', err)
 
 
@@ -184,9 +242,25 @@ class TestBadInput(CommandTestCase):
                  'must be positive'),
                 (('cleanup', '--orphans', '--interval', 'soon'),
                  'not a number'),
-                (('bogus',), 'invalid choice')):
+                (('bogus',), 'invalid choice'),
+                (('cleanup', '--orphans', '--include-unbound', '--yes'),
+                 '--include-unbound needs --older-than')):
             self.assertBadInput(argv, text)
         self.assertEqual([], self.cloud.writes())
+
+    def test_no_project_in_the_token_refuses_to_guess(self):
+        # A system- or domain-scoped token: no own project to keep to.
+        for client in ('trunks_client', 'ports_client', 'servers_client'):
+            getattr(self.clients, client).auth_provider.credentials \
+                .project_id = None
+        for argv in (('orphans',), ('cleanup', '--orphans', '--yes'),
+                     ('cleanup', '--trunk', self.trunk, '--yes')):
+            self.assertBadInput(argv, 'the credentials are not scoped to a '
+                                      'project')
+        self.assertEqual([], self.cloud.writes())
+        self.cloud.admin = True
+        code, out, _ = self.run_cli('orphans', '--all-projects')
+        self.assertEqual(0, code, out)
 
     def test_missing_trunk_extension(self):
         self.cloud.extensions.clear()

@@ -75,11 +75,12 @@ class TestInspect(base.TestCase):
         fp = cleanup.Footprint(project_id=record.project_id, trunks=(
             cleanup.footprint.TrunkRecord(
                 record.trunk_id, record.parent_port_id, record.project_id,
-                record.subports + bogus),))
+                record.subports + bogus),), server_id=self.server)
         self.cloud.requests.clear()
         found = cleanup.inspect(self.clients, fp)
         # 253 port IDs: three calls of at most 100; the trunk in one.
-        self.assertEqual(['/v2.0/trunks'] + ['/v2.0/ports'] * 3,
+        self.assertEqual(['/v2.0/trunks'] + ['/v2.0/ports'] * 3 +
+                         ['/v2.1/servers/%s' % self.server],
                          [p for _, p in self.cloud.requests])
         self.assertEqual(4, len(found.present))
         report = self.run_cleanup(fp)
@@ -97,12 +98,14 @@ class TestInspect(base.TestCase):
         self.cloud.delete_server(self.server)
         other = self.cloud.boot(self.subports[0])
         left = cleanup.inspect(self.clients, fp)
-        self.assertEqual({other: True}, left.devices)
+        self.assertEqual({other: True},
+                         {k: v.present for k, v in left.devices.items()})
         self.assertEqual('bound to live server %s' % other,
                          left.holder(left.ports[self.subports[0]]))
         del self.cloud.servers[other]
         left = cleanup.inspect(self.clients, fp)
-        self.assertEqual({other: False}, left.devices)
+        self.assertEqual({other: False},
+                         {k: v.present for k, v in left.devices.items()})
         self.assertIsNone(left.holder(left.ports[self.subports[0]]))
 
     def test_holder_rules(self):
@@ -117,8 +120,9 @@ class TestInspect(base.TestCase):
                                            device_owner='trunk:subport')))
         self.assertEqual('in use by network:dhcp d', left.holder(
             port(device_id='d', device_owner='network:dhcp')))
-        # A server never looked up is taken as alive.
-        self.assertEqual('bound to live server s', left.holder(
-            port(device_id='s', device_owner='compute:nova')))
+        # A server never looked up is taken as alive, and not called so.
+        self.assertEqual('bound to server s, which cannot be proven gone',
+                         left.holder(port(device_id='s',
+                                          device_owner='compute:nova')))
         self.assertIsNone(left.holder(leftovers.ResourceState(
             kind='port', id='p', present=False)))

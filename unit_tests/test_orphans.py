@@ -17,7 +17,7 @@ import datetime
 import urllib3
 
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.cleanup import orphans
+from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cleanup import report as rep
 from unit_tests import base
 from unit_tests import fake_cloud
@@ -31,20 +31,71 @@ class TestFindOrphans(base.TestCase):
         kwargs.setdefault('now', NOW)
         return cleanup.find_orphans(self.clients, **kwargs)
 
-    def test_unbound_and_stale_parents_are_orphans(self):
+    def test_classes_and_their_evidence(self):
         _, live_trunk, _, _ = self.cloud.stand_up()
-        gone, unbound_trunk, _, _ = self.cloud.stand_up()
+        gone, unbound_trunk, unbound_parent, _ = self.cloud.stand_up()
         self.cloud.delete_server(gone)
         stale, stale_trunk, stale_parent, _ = self.cloud.stand_up()
         self.cloud.delete_server(stale, unbind=False)
         found = {o.trunk.trunk_id: o for o in self.find()}
         self.assertEqual({unbound_trunk, stale_trunk}, set(found))
-        self.assertIn('is unbound', found[unbound_trunk].reason)
-        self.assertEqual('parent port %s names server %s, which no longer '
-                         'exists' % (stale_parent, stale),
-                         found[stale_trunk].reason)
-        self.assertEqual(stale, found[stale_trunk].footprint.server_id)
-        self.assertEqual(2, len(found[stale_trunk].to_dict()['subport_ids']))
+        unbound = found[unbound_trunk]
+        self.assertEqual('parent-unbound', unbound.cls)
+        self.assertFalse(unbound.proven)
+        self.assertIn('nothing proves a server used it', unbound.reason)
+        self.assertIsNone(unbound.footprint.server_id)
+        self.assertEqual('2026-11-24T09:00:00Z',
+                         unbound.evidence['trunk_created_at'])
+        self.assertEqual(self.cloud.ports[unbound_parent]['revision_number'],
+                         unbound.evidence['parent_revision_number'])
+        stale_one = found[stale_trunk]
+        self.assertEqual('server-deleted', stale_one.cls)
+        self.assertTrue(stale_one.proven)
+        self.assertEqual('parent port %s names server %s, which Nova proves '
+                         'deleted' % (stale_parent, stale), stale_one.reason)
+        self.assertEqual('Nova: Instance %s could not be found. (404 '
+                         'itemNotFound)' % stale,
+                         stale_one.evidence['server'])
+        self.assertEqual(stale, stale_one.footprint.server_id)
+        self.assertEqual(2, len(stale_one.to_dict()['subport_ids']))
+
+    def test_a_404_that_is_not_novas_proves_nothing(self):
+        stale, stale_trunk, _, _ = self.cloud.stand_up()
+        self.cloud.delete_server(stale, unbind=False)
+        # A proxy's page, or an endpoint without /v2.1: 404, not Nova's.
+        self.cloud.faults.append(fake_cloud.Fault(
+            'GET', '/v2.1/servers/', 404, '<html>Not Found</html>',
+            times=-1))
+        found = self.find()
+        self.assertEqual(['undecidable'], [o.cls for o in found])
+        self.assertIn('Nova answered HTTP 404', found[0].reason)
+        # Nor is anything cleaned from it.
+        report = cleanup.cleanup(self.clients, found[0].footprint,
+                                 unbind_stale=True, delete_parent=True,
+                                 timeout=0.3, interval=0.01)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('cannot be proven gone', str(report))
+
+    def test_servers_of_the_project_an_admin_names_are_not_missed(self):
+        # An admin cleaning for another project: that project's live
+        # servers are not in the admin's own list.
+        self.cloud.admin = True
+        parent = self.cloud.add_port(project_id=fake_cloud.OTHER_PROJECT)
+        self.cloud.add_trunk(parent, project_id=fake_cloud.OTHER_PROJECT)
+        self.cloud.boot(parent, project_id=fake_cloud.OTHER_PROJECT)
+        self.assertEqual([], self.find(project_id=fake_cloud.OTHER_PROJECT))
+        self.assertEqual([], self.find(all_projects=True))
+
+    def test_a_capped_server_list_is_followed_to_its_end(self):
+        self.cloud.nova_page_cap = 2
+        self.cloud.neutron_page_cap = 2
+        for _ in range(5):
+            self.cloud.stand_up(subports=1)
+        server, stale_trunk, _, _ = self.cloud.stand_up(subports=1)
+        self.cloud.delete_server(server, unbind=False)
+        found = self.find()
+        self.assertEqual([stale_trunk], [o.trunk.trunk_id for o in found])
+        self.assertEqual('server-deleted', found[0].cls)
 
     def test_pages_through_everything_with_list_calls(self):
         for _ in range(7):
@@ -54,16 +105,27 @@ class TestFindOrphans(base.TestCase):
         self.assertEqual(7, len(cleanup.find_orphans(self.clients)))
         # Trunks in pages of 3 (3+3+1), parents in one filtered call, and
         # no Nova call: no parent is bound.
-        self.patch(orphans, 'PAGE_SIZE', 3)
+        self.patch(listing, 'PAGE_SIZE', 3)
         self.cloud.requests.clear()
         self.assertEqual(7, len(cleanup.find_orphans(self.clients)))
         self.assertEqual(['/v2.0/trunks'] * 3 + ['/v2.0/ports'],
                          [p for _, p in self.cloud.requests])
+        # A cloud that caps pages below what is asked for is followed by
+        # its next links, not taken at its first short page.
+        self.patch(listing, 'PAGE_SIZE', 500)
+        self.cloud.neutron_page_cap = 2
+        self.cloud.requests.clear()
+        self.assertEqual(7, len(cleanup.find_orphans(self.clients)))
+        self.assertEqual(['/v2.0/trunks'] * 4 + ['/v2.0/ports'] * 4,
+                         [p for _, p in self.cloud.requests])
 
     def test_age_and_project_and_tag_filters(self):
+        # Booting and deleting a server changes its ports and trunk.
+        self.cloud.clock = '2026-11-24T10:00:00Z'
         server, old, _, _ = self.cloud.stand_up(
             updated_at='2026-11-24T10:00:00Z')
         self.cloud.delete_server(server)
+        self.cloud.clock = '2026-11-24T11:59:00Z'
         server, new, _, _ = self.cloud.stand_up(
             updated_at='2026-11-24T11:59:00Z', tags=['blue'])
         self.cloud.delete_server(server)
@@ -111,6 +173,57 @@ class TestFindOrphans(base.TestCase):
         self.assertEqual(rep.DONE, self.outcomes(reports[0])[
             ('unbind_parent', found[0].trunk.parent_port_id)])
         self.assertEqual({}, self.cloud.trunks)
+
+    def test_a_fresh_unused_trunk_is_never_cleaned_by_default(self):
+        parent = self.cloud.add_port()
+        sub = self.cloud.add_port()
+        trunk = self.cloud.add_trunk(parent, [sub])
+        found = self.find()
+        self.assertEqual(['parent-unbound'], [o.cls for o in found])
+        reports = cleanup.cleanup_many(
+            self.clients, [o.footprint for o in found], timeout=0.3,
+            interval=0.01, delete_parent=True)
+        self.assertEqual([], self.cloud.writes())
+        self.assertFalse(reports[0].clean)
+        self.assertIn('not proven', str(reports[0]))
+        # Asked for, with an age floor the trunk has not reached.
+        reports = cleanup.cleanup_many(
+            self.clients, [o.footprint for o in found], timeout=0.3,
+            interval=0.01, unbound_older_than=datetime.timedelta(days=1),
+            now=datetime.datetime(2026, 11, 24, 12, 0,
+                                  tzinfo=datetime.timezone.utc))
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('less than the 1 day, 0:00:00 asked for',
+                      str(reports[0]))
+        # Old enough: cleaned, and the report says what was not proven.
+        reports = cleanup.cleanup_many(
+            self.clients, [o.footprint for o in found], timeout=0.3,
+            interval=0.01, unbound_older_than=datetime.timedelta(hours=1),
+            now=NOW)
+        self.assertTrue(reports[0].clean, str(reports[0]))
+        self.assertIn('not proven', str(reports[0]))
+        self.assertNotIn(trunk, self.cloud.trunks)
+        self.assertIn(parent, self.cloud.ports)
+
+    def test_one_failing_footprint_does_not_sink_the_batch(self):
+        footprints = []
+        for _ in range(4):
+            footprints.append(self.stand_up())
+            self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.nova_page_cap = 0
+        # Every read of the first trunk's server fails: its own report
+        # says so; the others are cleaned.
+        self.cloud.faults.append(fake_cloud.Fault(
+            'GET', '/v2.0/trunks', 503, 'down', times=1))
+        broken = footprints[0]
+        self.cloud.fail('DELETE', '/v2.0/trunks/%s' % broken.trunk_ids[0],
+                        400, 'BadRequest', times=-1)
+        reports = cleanup.cleanup_many(
+            self.clients, footprints, workers=2, timeout=0.3,
+            interval=0.01, unbind_stale=True)
+        self.assertEqual([False, True, True, True],
+                         [r.clean for r in reports])
+        self.assertEqual(1, reports[0].count(rep.FAILED))
 
 
 class TestCleanupMany(base.TestCase):

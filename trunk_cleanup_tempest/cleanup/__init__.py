@@ -22,17 +22,24 @@ command both call it. The flow is::
     ...                                              # the server is deleted
     leftovers = inspect(clients, footprint)
     report = cleanup(clients, footprint, dry_run=True)
+
+Nothing is cleaned unless the cloud proves the server deleted (see
+:mod:`~.evidence`), and a parent port the user created is kept, as Nova
+keeps it, unless ``delete_parent=True``.
 """
 
 from trunk_cleanup_tempest.cleanup.errors import CleanupError  # noqa: F401
 from trunk_cleanup_tempest.cleanup.errors import InvalidFootprint  # noqa
 from trunk_cleanup_tempest.cleanup.errors import NotFound  # noqa: F401
+from trunk_cleanup_tempest.cleanup.evidence import CLASSES  # noqa: F401
+from trunk_cleanup_tempest.cleanup.evidence import PROVEN  # noqa: F401
 from trunk_cleanup_tempest.cleanup.executor import cleanup  # noqa: F401
 from trunk_cleanup_tempest.cleanup.executor import cleanup_many  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import Footprint  # noqa: F401
 from trunk_cleanup_tempest.cleanup.footprint import record_parent_port  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_server  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_trunk  # noqa
+from trunk_cleanup_tempest.cleanup.journal import Journal  # noqa: F401
 from trunk_cleanup_tempest.cleanup.leftovers import inspect  # noqa: F401
 from trunk_cleanup_tempest.cleanup.orphans import find_orphans  # noqa: F401
 from trunk_cleanup_tempest.cleanup.orphans import parse_age  # noqa: F401

@@ -17,6 +17,24 @@
 Every one of them is raised before the first write to the cloud.
 """
 
+import urllib3
+
+# A request that may not have reached the cloud, or whose answer was lost.
+CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, ConnectionError,
+                     TimeoutError)
+
+
+def error_text(exc):
+    """``Type: message`` from a Neutron or Nova error body."""
+    body = getattr(exc, 'resp_body', None)
+    if isinstance(body, dict):
+        if 'message' in body:
+            kind = body.get('type')
+            return ('%s: %s' % (kind, body['message']) if kind
+                    else body['message'])
+    status = getattr(getattr(exc, 'resp', None), 'status', None)
+    return 'HTTP %s %s' % (status, body) if status else str(exc)
+
 
 class CleanupError(Exception):
     """Base for the library's own errors."""

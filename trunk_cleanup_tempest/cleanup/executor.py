@@ -24,16 +24,18 @@ the plan was made is never hurt.
 
 from concurrent import futures
 import functools
+import json
 import re
 import threading
 import time
 
 from oslo_log import log as logging
 from tempest.lib import exceptions as lib_exc
-import urllib3
 
 from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import leftovers
+from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cleanup import planner
 from trunk_cleanup_tempest.cleanup import report
 
@@ -47,27 +49,14 @@ _PINNED_BY_TRUNK = ('PortInUseAsSubPort', 'PortInUseAsTrunkParent')
 _TRUNK_IN_MESSAGE = re.compile(r'trunk ([0-9a-fA-F-]{36})')
 
 
-def error_text(exc):
-    """``Type: message`` from a Neutron or Nova error body."""
-    body = getattr(exc, 'resp_body', None)
-    if isinstance(body, dict):
-        if 'message' in body:
-            kind = body.get('type')
-            return ('%s: %s' % (kind, body['message']) if kind
-                    else body['message'])
-    status = getattr(getattr(exc, 'resp', None), 'status', None)
-    return 'HTTP %s %s' % (status, body) if status else str(exc)
-
-
 def _error_type(exc):
     body = getattr(exc, 'resp_body', None)
     return body.get('type') if isinstance(body, dict) else None
 
 
-# A request that may not have reached the cloud, or whose answer was lost:
-# every write here is safe to repeat (a repeat of one that landed is a 404).
-CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, ConnectionError,
-                     TimeoutError)
+# Every write here is safe to repeat (a repeat of one that landed is a 404).
+CONNECTION_ERRORS = errors.CONNECTION_ERRORS
+error_text = errors.error_text
 
 
 def _retriable(exc):
@@ -118,6 +107,12 @@ class SharedReader:
         self.busy = False
         self.items = {}
 
+    def leave(self, remaining):
+        """Only ``remaining`` workers are left to ask: wait for no more."""
+        with self.cond:
+            self.parties = min(self.parties, remaining)
+            self.cond.notify_all()
+
     def __call__(self, ids):
         """``{id: item}`` of those of ``ids`` that exist, read just now."""
         ids = set(ids)
@@ -133,7 +128,7 @@ class SharedReader:
                 self.busy = True
                 deadline = time.monotonic() + self.gather
                 while (self.askers < self.parties and
-                       len(self.waiting) < leftovers.IDS_PER_CALL):
+                       len(self.waiting) < listing.IDS_PER_CALL):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
@@ -150,7 +145,7 @@ class SharedReader:
 
     def _read(self, batch, generation):
         try:
-            found = leftovers.by_id(self.list_call, self.key, batch)
+            found = listing.by_id(self.list_call, self.key, batch)
         except BaseException:
             with self.cond:
                 # Whoever leads next reads these again.
@@ -168,14 +163,23 @@ class SharedReader:
 class Executor:
     """Carries out the steps of a :class:`~.plan.Plan`.
 
+    Every write is guarded by the state the plan was made from: Neutron's
+    ``If-Match: revision_number=N`` on each port and trunk update or
+    delete (Neutron answers 412 when the resource changed since), and a
+    fresh read of the parent port before the trunk is touched. A changed
+    resource is read again and the write is tried again only if nothing
+    shows new use (a holder, a new subport); otherwise it is refused.
+
     :param read_ports: reads ports by ID (``{id: port}``) right before they
-        are deleted; a :class:`SharedReader` when many run at once.
+        are written; a :class:`SharedReader` when many run at once.
+    :param read_trunks: the same for trunks.
     """
 
     # Waits back off from ``interval`` to at most this many times it.
     MAX_BACKOFF_FACTOR = 4
 
-    def __init__(self, clients, timeout=60, interval=1.0, read_ports=None):
+    def __init__(self, clients, timeout=60, interval=1.0, read_ports=None,
+                 read_trunks=None):
         if timeout <= 0 or interval <= 0:
             raise errors.InvalidOptions(
                 'timeout and interval must be positive, got %s and %s'
@@ -184,18 +188,26 @@ class Executor:
         self.timeout = timeout
         self.interval = interval
         self.read_ports = read_ports or (
-            lambda ids: leftovers.by_id(clients.ports_client.list_ports,
-                                        'ports', ids))
+            lambda ids: listing.by_id(clients.ports_client.list_ports,
+                                      'ports', ids))
+        self.read_trunks = read_trunks or (
+            lambda ids: listing.by_id(clients.trunks_client.list_trunks,
+                                      'trunks', ids))
+        # The revision each trunk and port is expected at: as planned,
+        # then as this run's own writes left it.
+        self.revisions = {}
 
     def _retry(self, what, call, on_error=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
 
-        ``call`` returns True when done, False to be called again; a 404
-        ends with "already gone". Between tries the wait doubles, from
-        ``interval`` up to ``MAX_BACKOFF_FACTOR`` times it, until the
-        deadline. ``on_error(exc)`` sees every other error first: it may
-        end the retries (raise _Outcome) or return a reason to try again
-        after an error that is otherwise final.
+        ``call`` returns True when done, False to be called again; Neutron's
+        own 404 (``...NotFound``) ends with "already gone", any other 404
+        (a proxy's, a wrong endpoint's) proves nothing and fails. Between
+        tries the wait doubles, from ``interval`` up to
+        ``MAX_BACKOFF_FACTOR`` times it, until the deadline. ``on_error(exc)``
+        sees every other error first: it may end the retries (raise
+        _Outcome) or return a reason to try again after an error that is
+        otherwise final.
         """
         deadline = time.monotonic() + self.timeout
         backoff = self.interval
@@ -205,7 +217,11 @@ class Executor:
                 if call():
                     return
             except lib_exc.NotFound as exc:
-                raise _Outcome(report.GONE, error_text(exc))
+                if _neutron_not_found(exc):
+                    raise _Outcome(report.GONE, error_text(exc))
+                raise _Outcome(report.FAILED, 'a 404 that is not '
+                               'Neutron\'s own, so nothing is known: %s'
+                               % error_text(exc))
             except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
                 last = on_error(exc) if on_error is not None else None
                 if not last and not _retriable(exc):
@@ -220,21 +236,44 @@ class Executor:
             backoff = min(backoff * 2,
                           self.interval * self.MAX_BACKOFF_FACTOR)
 
-    def _write(self, what, func, *args, on_error=None, **kwargs):
-        def call():
-            func(*args, **kwargs)
-            return True
+    def _outcome(self, what, call, on_error=None):
+        """(outcome, detail) of :meth:`_retry`."""
         try:
             self._retry(what, call, on_error)
         except _Outcome as end:
             return end.outcome, end.detail
         return report.DONE, ''
 
+    def read(self, what, call):
+        """A read retried like a write; its last error is raised."""
+        result = {}
+
+        def once():
+            try:
+                result['value'] = call()
+            except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
+                result['error'] = exc
+                raise
+            return True
+
+        try:
+            self._retry(what, once)
+        except _Outcome:
+            if 'error' in result:
+                raise result['error']
+            raise
+        return result['value']
+
     def run(self, plan, dry_run=False):
         """Run every step of ``plan`` in order.
 
         :returns: the list of :class:`~.report.Action`
         """
+        found = plan.leftovers
+        self.revisions = {
+            r.id: r.revision_number
+            for r in list(found.trunks.values()) + list(found.ports.values())
+            if r.present and r.revision_number is not None}
         actions = [report.Action('refuse', r.kind, r.id,
                                  report.REFUSED, r.reason)
                    for r in plan.refusals]
@@ -252,7 +291,7 @@ class Executor:
                                       report.WOULD, step.reason)
                         for rid in step.resource_ids]
             else:
-                done = getattr(self, '_' + step.action)(plan, step)
+                done = self.STEPS[step.action](self, plan, step)
             for action in done:
                 LOG.info('%s', action)
             succeeded.append(all(a.outcome in report.SUCCEEDED
@@ -260,56 +299,102 @@ class Executor:
             actions.extend(done)
         return actions
 
-    def _enable_trunk(self, plan, step):
-        outcome, detail = self._write(
-            'enable trunk %s' % step.trunk_id,
-            self.clients.trunks_client.update_trunk, step.trunk_id,
-            admin_state_up=True)
-        return [report.Action(step.action, leftovers.TRUNK,
-                              step.trunk_id, outcome, detail)]
+    # -- guards -----------------------------------------------------------
 
-    def _remove_subports(self, plan, step):
-        trunks = self.clients.trunks_client
+    def _if_match(self, resource_id):
+        revision = self.revisions.get(resource_id)
+        if revision is None:
+            return {}
+        return {'If-Match': 'revision_number=%s' % revision}
+
+    def _send(self, client, name, path, resource_id, body=None):
+        """A guarded write: ``If-Match`` the revision this run expects.
+
+        tempest.lib's ``update_*``/``delete_*`` take no headers, so this
+        is their request, with the header, counted under their ``name``.
+        """
+        getattr(client, 'tally', lambda _name: None)(name)
+        client = getattr(client, 'raw', client)
+        uri = '%s/%s' % (client.uri_prefix, path)
+        headers = self._if_match(resource_id)
+        method, expected = ('PUT', 200) if body is not None else (
+            'DELETE', 204)
+        if method == 'PUT':
+            resp, data = client.put(uri, json.dumps(body), headers=headers,
+                                    extra_headers=True)
+        else:
+            resp, data = client.delete(uri, headers=headers,
+                                       extra_headers=True)
+        client.expected_success(expected, resp.status)
+        return json.loads(data) if data else {}
+
+    def _parent_unheld(self, plan, port_id):
+        """Read the parent right now; end the step if a holder took it."""
+        port = self.read_ports([port_id]).get(port_id)
+        if port is None:
+            return
+        state = leftovers.port_state(port)
+        holder = plan.leftovers.holder(state)
+        if holder:
+            raise _Outcome(report.REFUSED,
+                           'parent port %s is now %s' % (port_id, holder))
+
+    def _unchanged_trunk(self, plan, trunk_id):
+        """Read the trunk and its parent right now; refuse on new use.
+
+        The trunk may have only the subports it was planned with, and its
+        parent no holder. The revision read is what the write that follows
+        is guarded by.
+        """
+        trunk = self.read_trunks([trunk_id]).get(trunk_id)
+        if trunk is None:
+            raise _Outcome(report.GONE, 'trunk %s is gone' % trunk_id)
+        planned = set(plan.leftovers.trunks[trunk_id].sub_ports or ())
+        new = sorted({s['port_id'] for s in trunk.get('sub_ports', ())} -
+                     planned)
+        if new:
+            raise _Outcome(report.REFUSED, 'trunk %s has subport(s) %s it '
+                           'did not have when it was read: it is in use'
+                           % (trunk_id, ', '.join(new)))
+        self._parent_unheld(plan, trunk['port_id'])
+        self.revisions[trunk_id] = trunk.get('revision_number')
+
+    def _trunk_step(self, plan, step, what, write):
+        """``write()`` the trunk, each try right after it is re-checked.
+
+        Every try reads the trunk and its parent again (shared with other
+        workers) and writes with ``If-Match`` of the revision just read: a
+        412 (the trunk changed) or a 409 ``TrunkInUse`` (its parent is
+        bound) is simply tried again, and the next read says whether the
+        change is new use.
+        """
         tid = step.trunk_id
-        remaining = list(step.resource_ids)
-        removed = []
 
         def call():
+            self._unchanged_trunk(plan, tid)
             try:
-                body = trunks.delete_subports_from_trunk(
-                    tid, [{'port_id': p} for p in remaining])
-            except lib_exc.NotFound as exc:
-                if _error_type(exc) != 'SubPortNotFound':
-                    raise
-                # Another cleaner removed some: remove what is still there.
-                current = trunks.list_subports_of_trunk(tid)['sub_ports']
-                remaining[:] = [s['port_id'] for s in current]
-                return not remaining
-            removed.extend(remaining)
-            body = body.get('trunk', body)
-            remaining[:] = [s['port_id'] for s in body.get('sub_ports', ())]
-            return not remaining
+                return write()
+            except lib_exc.PreconditionFailed:
+                return False
 
-        try:
-            self._retry('remove subports from trunk %s' % tid, call)
-            outcome, detail = report.DONE, ''
-        except _Outcome as end:
-            outcome, detail = end.outcome, end.detail
-        recorded = {s.port_id for t in plan.footprint.trunks
-                    if t.trunk_id == tid for s in t.subports}
-        actions = []
-        for pid in step.resource_ids:
-            if pid in remaining and outcome != report.GONE:
-                result = (outcome if outcome != report.DONE
-                          else report.FAILED, detail)
-            elif pid in removed:
-                result = (report.DONE, '' if pid in recorded else
-                          'not in the footprint: detached, kept')
-            else:
-                result = (report.GONE, detail or 'no longer a subport')
-            actions.append(report.Action(step.action, leftovers.PORT,
-                                         pid, *result))
-        return actions
+        return self._outcome(what, call)
+
+    # -- steps ------------------------------------------------------------
+
+    def _enable_trunk(self, plan, step):
+        tid = step.trunk_id
+
+        def write():
+            body = self._send(self.clients.trunks_client, 'update_trunk',
+                              'trunks/%s' % tid, tid,
+                              {'trunk': {'admin_state_up': True}})
+            self.revisions[tid] = body['trunk'].get('revision_number')
+            return True
+
+        outcome, detail = self._trunk_step(plan, step,
+                                           'enable trunk %s' % tid, write)
+        return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
+                              detail)]
 
     def _wait_parent_unbound(self, plan, step):
         port_id = step.resource_ids[0]
@@ -320,18 +405,15 @@ class Executor:
             seen['port'] = port
             return not port.device_id
 
-        try:
-            self._retry('wait for port %s to be unbound' % port_id, call)
-            outcome, detail = report.DONE, ''
-        except _Outcome as end:
-            outcome, detail = end.outcome, end.detail
-            port = seen.get('port')
-            if outcome == report.FAILED and port and port.device_id:
-                detail = ('port %s still has device_id %s (owner %s, host '
-                          '%s) after %ss' % (port_id, port.device_id,
-                                             port.device_owner,
-                                             port.binding_host or 'none',
-                                             self.timeout))
+        outcome, detail = self._outcome(
+            'wait for port %s to be unbound' % port_id, call)
+        port = seen.get('port')
+        if outcome == report.FAILED and port and port.device_id:
+            detail = ('port %s still has device_id %s (owner %s, host '
+                      '%s) after %ss' % (port_id, port.device_id,
+                                         port.device_owner,
+                                         port.binding_host or 'none',
+                                         self.timeout))
         return [report.Action(step.action, leftovers.PORT, port_id,
                               outcome, detail)]
 
@@ -343,32 +425,51 @@ class Executor:
             port = self._read_unheld(plan, port_id, 'parent port')
             if not port.device_id:
                 raise _Outcome(report.GONE, 'already unbound')
-            ports.update_port(port_id, device_id='', device_owner='',
-                              **{'binding:host_id': ''})
+            # Guarded by the revision just read: a server that takes the
+            # port meanwhile makes Neutron refuse (412), and it is read
+            # again.
+            self.revisions[port_id] = port.revision_number
+            try:
+                self._send(ports, 'update_port', 'ports/%s' % port_id,
+                           port_id,
+                           {'port': {'device_id': '', 'device_owner': '',
+                                     'binding:host_id': ''}})
+            except lib_exc.PreconditionFailed:
+                return False
             return True
 
-        try:
-            self._retry('unbind port %s' % port_id, call)
-            outcome, detail = report.DONE, ''
-        except _Outcome as end:
-            outcome, detail = end.outcome, end.detail
+        outcome, detail = self._outcome('unbind port %s' % port_id, call)
         return [report.Action(step.action, leftovers.PORT, port_id,
                               outcome, detail)]
 
     def _delete_trunk(self, plan, step):
-        outcome, detail = self._write(
-            'delete trunk %s' % step.trunk_id,
-            self.clients.trunks_client.delete_trunk, step.trunk_id)
-        return [report.Action(step.action, leftovers.TRUNK,
-                              step.trunk_id, outcome, detail)]
+        tid = step.trunk_id
+
+        def write():
+            self._send(self.clients.trunks_client, 'delete_trunk',
+                       'trunks/%s' % tid, tid)
+            return True
+
+        outcome, detail = self._trunk_step(plan, step,
+                                           'delete trunk %s' % tid, write)
+        return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
+                              detail)]
 
     def _delete_ports(self, plan, step):
         ports = self.clients.ports_client
-        # One read for the whole batch: what holds each port right now.
-        current = {pid: leftovers.port_state(p) for pid, p in
-                   self.read_ports(step.resource_ids).items()}
         ours = set(plan.footprint.trunk_ids)
         held_by_nova = set()
+        # One read for the whole batch: what holds each port right now,
+        # and the revision each delete is guarded by.
+        try:
+            current = self.read('read ports %s' % ', '.join(
+                step.resource_ids), lambda: self.read_ports(
+                    step.resource_ids))
+        except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
+            return [report.Action(step.action, leftovers.PORT, pid,
+                                  report.FAILED, 'not read again before '
+                                  'its delete: %s' % error_text(exc))
+                    for pid in step.resource_ids]
 
         def on_error(pid, exc):
             found = _TRUNK_IN_MESSAGE.search(error_text(exc))
@@ -377,6 +478,11 @@ class Executor:
                 raise _Outcome(report.REFUSED,
                                '%s: not part of this footprint'
                                % error_text(exc))
+            if isinstance(exc, lib_exc.PreconditionFailed):
+                # Changed since it was read: read it again.
+                port = self._read_unheld(plan, pid)
+                self.revisions[pid] = port.revision_number
+                return 'port %s changed since it was read' % pid
             if isinstance(exc, lib_exc.Forbidden):
                 why = self._held_by_nova(plan, pid)
                 if why:
@@ -388,20 +494,25 @@ class Executor:
                     return 'Nova released it: trying again'
             return None
 
+        def delete(pid):
+            self._send(ports, 'delete_port', 'ports/%s' % pid, pid)
+            return True
+
         actions = []
         for pid in step.resource_ids:
             port = current.get(pid)
-            holder = plan.leftovers.holder(port) if port else None
+            state = leftovers.port_state(port) if port else None
+            holder = plan.leftovers.holder(state) if state else None
             if port is None:
                 result = (report.GONE, '')
             elif holder:
                 result = (report.REFUSED, 'port %s is now %s'
                           % (pid, holder))
             else:
-                result = self._write('delete port %s' % pid,
-                                     ports.delete_port, pid,
-                                     on_error=functools.partial(
-                                         on_error, pid))
+                self.revisions[pid] = state.revision_number
+                result = self._outcome('delete port %s' % pid,
+                                       functools.partial(delete, pid),
+                                       functools.partial(on_error, pid))
             actions.append(report.Action(step.action, leftovers.PORT,
                                          pid, *result))
         return actions
@@ -412,6 +523,8 @@ class Executor:
             port = leftovers.port_state(
                 self.clients.ports_client.show_port(port_id)['port'])
         except lib_exc.NotFound as exc:
+            if not _neutron_not_found(exc):
+                raise
             raise _Outcome(report.GONE, error_text(exc))
         holder = plan.leftovers.holder(port)
         if holder:
@@ -427,13 +540,36 @@ class Executor:
         while it was building after the plan read it unbound, and releases
         it soon after: until then the refusal is Nova's to lift.
         """
-        port = self._read_unheld(plan, port_id)
+        try:
+            port = self._read_unheld(plan, port_id)
+        except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
+            return 'port %s not read again: %s' % (port_id, error_text(exc))
+        # Nova's own changes are expected: the next try is guarded by them.
+        self.revisions[port_id] = port.revision_number
         if port.device_id and port.device_owner.startswith(
                 leftovers.COMPUTE_OWNER_PREFIX):
             return ('Nova has not released it yet (owner %s, device %s): '
                     'only an admin may delete it before then'
                     % (port.device_owner, port.device_id))
         return None
+
+    STEPS = {
+        planner.ENABLE_TRUNK: _enable_trunk,
+        planner.WAIT_PARENT_UNBOUND: _wait_parent_unbound,
+        planner.UNBIND_PARENT: _unbind_parent,
+        planner.DELETE_TRUNK: _delete_trunk,
+        planner.DELETE_PORTS: _delete_ports,
+    }
+
+
+def _record(plan, trunk_id):
+    return next(t for t in plan.footprint.trunks if t.trunk_id == trunk_id)
+
+
+def _neutron_not_found(exc):
+    """Neutron's own 404 (``PortNotFound``, ``TrunkNotFound``...)."""
+    kind = _error_type(exc)
+    return bool(kind) and kind.endswith('NotFound')
 
 
 class _Counted:
@@ -442,6 +578,11 @@ class _Counted:
     def __init__(self, client, counts):
         self._client = client
         self._counts = counts
+        self.raw = client
+
+    def tally(self, name):
+        """Count a call made on :attr:`raw` as ``name``."""
+        self._counts[name] = self._counts.get(name, 0) + 1
 
     def __getattr__(self, name):
         attr = getattr(self._client, name)
@@ -491,41 +632,53 @@ def _left(found, actions, kept_ids, otherwise='not removed by this run'):
 
 
 def cleanup(clients, footprint, dry_run=False, keep_ports=False,
-            all_projects=False, timeout=60, interval=1.0,
-            unbind_stale=False, keep_user_parents=False, found=None,
-            read_ports=None):
+            all_projects=False, project_id=None, timeout=60, interval=1.0,
+            unbind_stale=False, delete_parent=False, unbound_older_than=None,
+            found=None, read_ports=None, read_trunks=None, now=None):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
-    the run starts, so a second run after a complete one does nothing.
+    the run starts, and every write is guarded by it, so a second run
+    after a complete one does nothing.
 
     :param clients: an object with ``servers_client``, ``ports_client`` and
         ``trunks_client`` (a tempest ``Manager`` is one).
     :param footprint: what :func:`~.footprint.record_server` recorded.
     :param dry_run: read only; the report says what would be done.
     :param keep_ports: delete the trunk but keep every port.
-    :param keep_user_parents: keep a parent port Nova did not create, as
-        Nova does (see :func:`~.planner.plan`).
-    :param all_projects: act on resources of other projects (admin only).
+    :param delete_parent: delete the parent port even when Nova did not
+        create it; by default it is kept, as Nova keeps it.
+    :param all_projects: act on resources of any project (admin only).
+    :param project_id: act on this project's resources (an admin acting
+        for a project); by default, the credentials' own project.
     :param unbind_stale: unbind a parent port that still names a gone
         server instead of waiting for Nova to (admin only).
+    :param unbound_older_than: a timedelta: also clean a trunk no deleted
+        server is proven to have used, once it and its parent have not
+        changed for that long (see :func:`~.planner.plan`).
     :param timeout: seconds each wait or retried write may take.
     :param interval: seconds between two polls or tries.
     :param found: the footprint's :class:`~.leftovers.Leftovers`, when the
-        caller has just read them; ports are read again before deletion.
+        caller has just read them; every write is still guarded.
     :param read_ports: see :class:`Executor`.
+    :param read_trunks: see :class:`Executor`.
+    :param now: the current time (UTC), for tests.
     :returns: :class:`~.report.Report`; its ``calls`` are this run's own
         (reads shared with other runs are not in them).
+    :raises InvalidOptions: the credentials have no project and neither
+        ``all_projects`` nor ``project_id`` says which to act on.
     """
     clients = CountingClients(clients)
     executor = Executor(clients, timeout=timeout, interval=interval,
-                        read_ports=read_ports)
+                        read_ports=read_ports, read_trunks=read_trunks)
     if found is None:
-        found = leftovers.inspect(clients, footprint)
-    the_plan = planner.plan(found, keep_ports=keep_ports,
-                            all_projects=all_projects,
+        found = executor.read('inspect footprint', lambda: leftovers.inspect(
+            clients, footprint))
+    project = evidence.scope(clients.trunks_client, all_projects, project_id)
+    the_plan = planner.plan(found, keep_ports=keep_ports, project=project,
                             unbind_stale=unbind_stale,
-                            keep_user_parents=keep_user_parents)
+                            delete_parent=delete_parent,
+                            unbound_older_than=unbound_older_than, now=now)
     actions = executor.run(the_plan, dry_run=dry_run)
     if dry_run or all(a.outcome in report.SUCCEEDED for a in actions):
         # Every present resource had a step (or is kept on purpose), and
@@ -535,10 +688,20 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
         if not dry_run:
             left = []
     else:
-        left, kept = _left(leftovers.inspect(clients, footprint), actions,
-                           the_plan.kept)
+        try:
+            after = executor.read('inspect footprint', lambda:
+                                  leftovers.inspect(clients, footprint))
+        except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
+            # What is left cannot be told: say so for all that was there.
+            after = found
+            actions.append(report.Action(
+                'inspect', 'footprint', ', '.join(footprint.trunk_ids),
+                report.FAILED, 'not read again after the run: %s'
+                % error_text(exc)))
+        left, kept = _left(after, actions, the_plan.kept)
     return report.Report(footprint=footprint, dry_run=dry_run,
                          actions=actions, left=left, kept=kept,
+                         evidence=the_plan.evidence,
                          calls=dict(sorted(clients.calls.items())))
 
 
@@ -546,9 +709,11 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     """Clean many footprints, ``workers`` at a time.
 
     Each footprint is cleaned on its own (plan, execute), so one that
-    fails or is refused never stops the others; they are inspected
-    together first, and their ports re-read together before deletion
-    (:class:`SharedReader`), so the reads do not grow with their number.
+    fails or is refused never stops the others: an error of one becomes
+    its own failed report. They are inspected together first (each on its
+    own if that fails), and their ports re-read together before each
+    write (:class:`SharedReader`), so the reads do not grow with their
+    number.
 
     :param progress: called with each report as it completes.
     :param kwargs: as for :func:`cleanup`.
@@ -557,12 +722,52 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     if workers < 1:
         raise errors.InvalidOptions('workers must be at least 1, got %s'
                                     % workers)
-    found = leftovers.inspect_many(clients, footprints)
-    read_ports = SharedReader(clients.ports_client.list_ports, 'ports',
-                              parties=workers, gather=READ_GATHER)
+    if footprints and not (kwargs.get('all_projects') or
+                           kwargs.get('project_id')):
+        # A batch with no project to keep to writes nothing: the token's
+        # project is known once a call has authenticated.
+        Executor(clients, timeout=kwargs.get('timeout', 60),
+                 interval=kwargs.get('interval', 1.0)).read(
+            'authenticate', lambda: clients.trunks_client.list_trunks(
+                limit=1))
+        evidence.scope(clients.trunks_client)
+    try:
+        found = leftovers.inspect_many(clients, footprints)
+    except Exception as exc:
+        LOG.warning('footprints not read together (%s): each is read on '
+                    'its own', error_text(exc))
+        found = [None] * len(footprints)
+    parties = min(workers, len(footprints))
+    readers = {
+        'read_ports': SharedReader(clients.ports_client.list_ports, 'ports',
+                                   parties=parties, gather=READ_GATHER),
+        'read_trunks': SharedReader(clients.trunks_client.list_trunks,
+                                    'trunks', parties=parties,
+                                    gather=READ_GATHER)}
+    remaining = [len(footprints)]
+    lock = threading.Lock()
+
+    def one(footprint, seen):
+        try:
+            return cleanup(clients, footprint, found=seen, **kwargs,
+                           **readers)
+        except Exception as exc:
+            # Whatever it was, it is this footprint's alone: its report
+            # says so, and the others go on.
+            LOG.exception('cleanup of trunk(s) %s failed',
+                          ', '.join(footprint.trunk_ids))
+            return report.failed(footprint, kwargs.get('dry_run', False),
+                                 '%s: %s' % (type(exc).__name__,
+                                             error_text(exc)))
+        finally:
+            with lock:
+                remaining[0] -= 1
+                left = remaining[0]
+            for reader in readers.values():
+                reader.leave(left)
+
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(cleanup, clients, fp, found=lo,
-                            read_ports=read_ports, **kwargs)
+        jobs = [pool.submit(one, fp, lo)
                 for fp, lo in zip(footprints, found)]
         for job in futures.as_completed(jobs):
             if progress is not None:

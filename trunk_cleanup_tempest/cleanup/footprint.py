@@ -25,6 +25,7 @@ import json
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import listing
 
 # Who created the parent port: Nova deletes the ports it created and only
 # unbinds the ones it was given, so the two leave different leftovers.
@@ -163,12 +164,13 @@ def record_server(clients, server_id, parent_created_by=None):
         raise errors.NotFound(
             'server %s not found: record its footprint before deleting it, '
             'or name its trunk or parent port instead' % server_id)
-    ports = clients.ports_client.list_ports(device_id=server_id)['ports']
+    ports = list(listing.paginated(clients.ports_client.list_ports, 'ports',
+                                   device_id=server_id))
     trunks = []
     if ports:
         by_id = {p['id']: p for p in ports}
-        found = clients.trunks_client.list_trunks(
-            port_id=sorted(by_id))['trunks']
+        found = list(listing.paginated(clients.trunks_client.list_trunks,
+                                       'trunks', port_id=sorted(by_id)))
         for trunk in found:
             created_by = parent_created_by
             if created_by is None:
@@ -199,8 +201,8 @@ def record_ports(clients, port_ids, server_id=None, project_id=None):
     """
     if not port_ids:
         return None
-    trunks = clients.trunks_client.list_trunks(
-        port_id=list(port_ids))['trunks']
+    trunks = list(listing.paginated(clients.trunks_client.list_trunks,
+                                    'trunks', port_id=list(port_ids)))
     if not trunks:
         return None
     records = tuple(trunk_record(t) for t in trunks)

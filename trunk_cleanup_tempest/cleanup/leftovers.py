@@ -22,6 +22,10 @@ import dataclasses
 
 from tempest.lib import exceptions as lib_exc
 
+from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import evidence
+from trunk_cleanup_tempest.cleanup import listing
+
 SERVER = 'server'
 TRUNK = 'trunk'
 PORT = 'port'
@@ -30,9 +34,10 @@ PORT = 'port'
 # alive as far as its ports are concerned. Only DELETED is gone.
 _SERVER_GONE_STATUSES = ('DELETED',)
 
+# Nova's status of a server it cannot be asked about, never its own.
+UNKNOWN = 'UNKNOWN'
+
 TRUNK_SUBPORT_OWNER = 'trunk:subport'
-# IDs per filtered list call: keeps URLs well under common limits.
-IDS_PER_CALL = 100
 COMPUTE_OWNER_PREFIX = 'compute:'
 
 
@@ -51,6 +56,11 @@ class ResourceState:
     admin_state_up: bool | None = None
     sub_ports: list | None = None
     role: str | None = None
+    revision_number: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    # For a server: what Nova said that shows it is gone or alive.
+    evidence: str | None = None
 
     @property
     def bound(self):
@@ -70,8 +80,8 @@ class Leftovers:
     server: ResourceState | None
     trunks: dict
     ports: dict
-    # Devices (other than the footprint's own server) that hold one of the
-    # footprint's ports, mapped to True while they are live servers.
+    # Servers (other than the footprint's own) that one of the footprint's
+    # ports names, as :func:`server_state` found them.
     devices: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -102,11 +112,16 @@ class Leftovers:
             return None
         if port.device_owner.startswith(COMPUTE_OWNER_PREFIX):
             if self.server and port.device_id == self.server.id:
-                alive = self.server.present
+                server = self.server
             else:
-                alive = self.devices.get(port.device_id, True)
+                server = self.devices.get(port.device_id)
+            if server is None or server.status == UNKNOWN:
+                # Not proven gone: as good as alive.
+                return ('bound to server %s, which cannot be proven gone%s'
+                        % (port.device_id, ': %s' % server.evidence
+                           if server is not None else ''))
             return ('bound to live server %s' % port.device_id
-                    if alive else None)
+                    if server.present else None)
         return 'in use by %s %s' % (port.device_owner or 'device',
                                     port.device_id)
 
@@ -119,15 +134,30 @@ class Leftovers:
 
 
 def server_state(servers_client, server_id):
-    """The server as Nova shows it; ``present`` is False once it is gone."""
+    """The server as Nova shows it.
+
+    ``present`` is False only when Nova proves the server gone (see
+    :func:`~.evidence.server_gone`). Any other answer, or none, leaves it
+    present with status ``UNKNOWN``: what cannot be proven gone is treated
+    as alive.
+    """
     try:
         server = servers_client.show_server(server_id)['server']
-    except lib_exc.NotFound:
-        return ResourceState(kind=SERVER, id=server_id, present=False)
+    except lib_exc.NotFound as exc:
+        proof = evidence.server_gone(exc, server_id)
+        if proof:
+            return ResourceState(kind=SERVER, id=server_id, present=False,
+                                 evidence=proof)
+        return ResourceState(kind=SERVER, id=server_id, present=True,
+                             status=UNKNOWN, evidence=evidence.undecided(exc))
+    except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
+        return ResourceState(kind=SERVER, id=server_id, present=True,
+                             status=UNKNOWN, evidence=evidence.undecided(exc))
     status = server.get('status')
-    return ResourceState(kind=SERVER, id=server_id,
-                         present=status not in _SERVER_GONE_STATUSES,
-                         status=status, project_id=server.get('tenant_id'))
+    gone = status in _SERVER_GONE_STATUSES
+    return ResourceState(kind=SERVER, id=server_id, present=not gone,
+                         status=status, project_id=server.get('tenant_id'),
+                         evidence='Nova shows it %s' % status)
 
 
 def port_state(port, role=None):
@@ -136,7 +166,8 @@ def port_state(port, role=None):
         project_id=port.get('project_id') or port.get('tenant_id'),
         device_id=port.get('device_id') or '',
         device_owner=port.get('device_owner') or '',
-        binding_host=port.get('binding:host_id') or '', role=role)
+        binding_host=port.get('binding:host_id') or '', role=role,
+        **_stamps(port))
 
 
 def trunk_state(trunk):
@@ -144,17 +175,13 @@ def trunk_state(trunk):
         kind=TRUNK, id=trunk['id'], present=True, status=trunk.get('status'),
         project_id=trunk.get('project_id') or trunk.get('tenant_id'),
         admin_state_up=trunk.get('admin_state_up', True),
-        sub_ports=sorted(s['port_id'] for s in trunk.get('sub_ports', ())))
+        sub_ports=sorted(s['port_id'] for s in trunk.get('sub_ports', ())),
+        **_stamps(trunk))
 
 
-def by_id(list_call, key, ids):
-    """``{id: item}`` of the items with those IDs, in few list calls."""
-    found = {}
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), IDS_PER_CALL):
-        found.update((item['id'], item) for item in
-                     list_call(id=ids[start:start + IDS_PER_CALL])[key])
-    return found
+def _stamps(resource):
+    return {k: resource.get(k) for k in ('revision_number', 'created_at',
+                                         'updated_at')}
 
 
 def inspect(clients, footprint):
@@ -174,10 +201,10 @@ def inspect_many(clients, footprints):
 
     :returns: a :class:`Leftovers` per footprint, in order.
     """
-    trunks = by_id(clients.trunks_client.list_trunks, 'trunks',
-                   [t for fp in footprints for t in fp.trunk_ids])
-    ports = by_id(clients.ports_client.list_ports, 'ports',
-                  [p for fp in footprints for p in fp.port_ids])
+    trunks = listing.by_id(clients.trunks_client.list_trunks, 'trunks',
+                           [t for fp in footprints for t in fp.trunk_ids])
+    ports = listing.by_id(clients.ports_client.list_ports, 'ports',
+                          [p for fp in footprints for p in fp.port_ids])
     servers = {}
 
     def alive(server_id):
@@ -206,7 +233,7 @@ def _leftovers(footprint, found_trunks, found_ports, server):
         dev = port.device_id
         if (port.present and dev and dev != footprint.server_id and
                 port.device_owner.startswith(COMPUTE_OWNER_PREFIX)):
-            devices[dev] = server(dev).present
+            devices[dev] = server(dev)
     return Leftovers(
         footprint=footprint, trunks=trunks, ports=ports, devices=devices,
         server=server(footprint.server_id) if footprint.server_id else None)

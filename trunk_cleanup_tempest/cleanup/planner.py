@@ -17,17 +17,24 @@
 Neutron's order is fixed: a trunk cannot be deleted while it is disabled
 (TrunkDisabled) or, on ML2/OVS, while its parent is bound (TrunkInUse); a
 port cannot be deleted while it is a subport (PortInUseAsSubPort) or a
-parent (PortInUseAsTrunkParent). Hence: enable the trunk, remove every
-subport in one call, wait until the parent is unbound, delete the trunk,
-then delete the subports and the parent port.
+parent (PortInUseAsTrunkParent). Deleting a trunk detaches its subports
+with it, in the same guarded write. The parent is settled first: wait
+until it is unbound (or unbind it), enable the trunk, delete the trunk,
+and only then delete the subports and the parent port. No subport is ever
+detached on its own, so a trunk found in use keeps every one.
+
+Nothing is planned for a trunk unless the cloud proves its server deleted
+(:mod:`~.evidence`), or the caller asked for unbound trunks with an age
+floor and the trunk and its parent have been idle that long.
 """
 
 import dataclasses
 
+from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.cleanup import leftovers as lo_mod
 
 ENABLE_TRUNK = 'enable_trunk'
-REMOVE_SUBPORTS = 'remove_subports'
 WAIT_PARENT_UNBOUND = 'wait_parent_unbound'
 UNBIND_PARENT = 'unbind_parent'
 DELETE_TRUNK = 'delete_trunk'
@@ -70,13 +77,15 @@ class Refusal:
 class Plan:
     """The steps, the refusals, and the ports left alone on purpose.
 
-    ``kept`` maps the ID of a port the caller asked to keep to why.
+    ``kept`` maps the ID of a port left on purpose to why; ``evidence``
+    maps each trunk ID to its class and what the cloud showed for it.
     """
 
     leftovers: object
     steps: list
     refusals: list
     kept: dict = dataclasses.field(default_factory=dict)
+    evidence: dict = dataclasses.field(default_factory=dict)
 
     @property
     def footprint(self):
@@ -87,50 +96,101 @@ class Plan:
         return not self.steps and not self.refusals
 
 
-def plan(leftovers, keep_ports=False, all_projects=False,
-         unbind_stale=False, keep_user_parents=False):
+def plan(leftovers, keep_ports=False, project=None, unbind_stale=False,
+         delete_parent=False, unbound_older_than=None, now=None):
     """Order the cleanup of ``leftovers``.
 
     :param leftovers: what :func:`~trunk_cleanup_tempest.cleanup.inspect.
         inspect` returned.
     :param keep_ports: detach and delete the trunk but keep every port.
-    :param all_projects: allow acting on resources of other projects than
-        the footprint's (an admin cleaning for a project).
+    :param project: the only project whose resources may be touched (the
+        caller's, or the one an admin names); None for every project.
     :param unbind_stale: a parent port that still names a server that is
         gone is unbound by the cleanup (as Nova would have) instead of
         waited for. Needs admin credentials (``binding:host_id``).
-    :param keep_user_parents: delete the trunk and its subports, but keep a
-        parent port that Nova did not create (or that no one knows who
-        did), as Nova itself keeps a port it was given: its owner may boot
-        another server on it.
+    :param delete_parent: also delete a parent port that Nova did not
+        create (or that no one knows who did). By default it is kept, as
+        Nova itself keeps a port it was given: its owner may boot another
+        server on it.
+    :param unbound_older_than: a timedelta: also clean a trunk whose
+        parent is unbound and whose server is not proven deleted, once the
+        trunk and its parent have not changed for that long. None (the
+        default): such a trunk is refused, since it may be new.
+    :param now: the current time (UTC), for tests.
     :returns: :class:`Plan`
     """
     result = Plan(leftovers, [], [])
     if leftovers.server_alive:
-        reason = ('server %s still exists (status %s): delete it before '
-                  'cleaning up its trunk' % (leftovers.server.id,
-                                             leftovers.server.status))
+        server = leftovers.server
+        if server.status == lo_mod.UNKNOWN:
+            reason = ('server %s cannot be proven gone: %s' % (
+                server.id, server.evidence))
+        else:
+            reason = ('server %s still exists (status %s): delete it before '
+                      'cleaning up its trunk' % (server.id, server.status))
         result.refusals.extend(Refusal(r.kind, r.id, reason)
                                for r in leftovers.present)
         return result
 
     for record in leftovers.footprint.trunks:
-        _plan_trunk(leftovers, record, result, keep_ports, all_projects,
-                    unbind_stale, keep_user_parents)
+        _plan_trunk(leftovers, record, result, keep_ports, project,
+                    unbind_stale, delete_parent, unbound_older_than, now)
     return result
 
 
-def _plan_trunk(leftovers, record, result, keep_ports, all_projects,
-                unbind_stale, keep_user_parents):
-    fp = leftovers.footprint
+def _proof(leftovers, parent, trunk, subports, unbound_older_than, now):
+    """(class, evidence, refusal reason or None) for one trunk."""
+    server = None
+    if parent.present and parent.device_id:
+        # holder() passed: it names a server Nova proves gone.
+        server = leftovers.devices.get(parent.device_id, leftovers.server)
+        if parent.status == 'ACTIVE':
+            # A port still wired to a server Nova says is not there: a
+            # Nova of another region or cell answers so for live servers.
+            why = ('Nova says server %s is not found, but parent port %s '
+                   'that names it is ACTIVE: the two disagree' % (
+                       parent.device_id, parent.id))
+            return evidence.UNDECIDABLE, why, why
+    elif leftovers.server is not None:
+        server = leftovers.server
+    if server is not None and not server.present:
+        return evidence.SERVER_DELETED, 'server %s: %s' % (
+            server.id, server.evidence), None
+    facts = 'trunk %s updated at %s, parent port %s updated at %s' % (
+        trunk.id, trunk.updated_at or 'unknown', parent.id,
+        parent.updated_at or 'unknown')
+    if not parent.present:
+        facts = 'parent port %s is gone' % parent.id
+    unproven = ('not proven: the parent port is unbound and no server is '
+                'known to have used it (%s)' % facts)
+    if unbound_older_than is None:
+        return evidence.PARENT_UNBOUND, unproven, (
+            'not proven: no deleted server is known to have used it (it '
+            'may be new or wait for its server); cleaned only when unbound '
+            'trunks are asked for, with an age floor')
+    # A subport added, or a port made, since counts as a change too.
+    young = evidence.idle_since(
+        unbound_older_than, now, *[{'updated_at': r.updated_at,
+                                    'created_at': r.created_at}
+                                   for r in [trunk, parent] + subports
+                                   if r.present])
+    if young:
+        return (evidence.PARENT_UNBOUND, unproven,
+                'not proven, and %s' % young)
+    return (evidence.PARENT_UNBOUND, '%s; cleaned as asked: unchanged for '
+            'at least %s' % (unproven, unbound_older_than), None)
+
+
+def _plan_trunk(leftovers, record, result, keep_ports, project,
+                unbind_stale, delete_parent, unbound_older_than, now):
     steps, refusals = result.steps, result.refusals
     trunk = leftovers.trunks[record.trunk_id]
     parent = leftovers.ports[record.parent_port_id]
     subports = [leftovers.ports[s.port_id] for s in record.subports]
 
     def foreign(res):
-        return (res.present and not all_projects and
-                res.project_id != fp.project_id)
+        return (res.present and project is not None and
+                res.project_id != project)
 
     def refuse(res, reason):
         if res.present:
@@ -146,40 +206,55 @@ def _plan_trunk(leftovers, record, result, keep_ports, all_projects,
     for res in (trunk, parent):
         if foreign(res):
             blocker = ('%s %s belongs to project %s, not %s' %
-                       (res.kind, res.id, res.project_id, fp.project_id))
+                       (res.kind, res.id, res.project_id, project))
             break
     if blocker is None and parent.present:
         holder = leftovers.holder(parent)
         if holder:
             blocker = 'parent port %s is %s' % (parent.id, holder)
+    recorded = {s.port_id for s in record.subports}
+    new = sorted(set(trunk.sub_ports or ()) - recorded)
+    if blocker is None and trunk.present and new:
+        # Added since the footprint was recorded: someone uses it again.
+        blocker = ('trunk %s has subport(s) %s that its footprint does not '
+                   'have: it may be in use again' % (trunk.id,
+                                                     ', '.join(new)))
+    if blocker is None:
+        cls, shown, blocker = _proof(leftovers, parent, trunk, subports,
+                                     unbound_older_than, now)
+        result.evidence[record.trunk_id] = {'class': cls,
+                                            'evidence': shown}
+    else:
+        result.evidence[record.trunk_id] = {'class': evidence.IN_USE,
+                                            'evidence': blocker}
     if blocker:
-        for res in [trunk, parent] + subports:
-            refuse(res, blocker)
+        refuse(trunk, blocker)
+        for res in [parent] + subports:
+            refuse(res, 'on trunk %s, which is refused' % trunk.id
+                   if trunk.present else blocker)
         return
 
-    enable = remove = wait = delete = None
+    settle = enable = delete = None
+    if parent.present and parent.device_id:
+        if unbind_stale:
+            settle = add(UNBIND_PARENT, [parent.id],
+                         'the parent still names gone server %s: unbind '
+                         'it as Nova would have' % parent.device_id)
+        elif trunk.present:
+            settle = add(WAIT_PARENT_UNBOUND, [parent.id],
+                         'the parent still names gone device %s: its '
+                         'trunk cannot be deleted while it is bound' %
+                         parent.device_id)
     if trunk.present:
         if trunk.admin_state_up is False:
             enable = add(ENABLE_TRUNK, [trunk.id],
                          'the trunk is disabled: Neutron refuses every '
-                         'change to it (TrunkDisabled)')
-        if trunk.sub_ports:
-            remove = add(REMOVE_SUBPORTS, trunk.sub_ports,
-                         'a trunk with subports cannot be deleted, and a '
-                         'subport cannot be deleted while on a trunk',
-                         after=[enable])
-        if parent.present and parent.device_id and unbind_stale:
-            wait = add(UNBIND_PARENT, [parent.id],
-                       'the parent still names gone server %s: unbind it '
-                       'as Nova would have' % parent.device_id)
-        elif parent.present and parent.device_id:
-            wait = add(WAIT_PARENT_UNBOUND, [parent.id],
-                       'the parent still names gone device %s: its trunk '
-                       'cannot be deleted while it is bound' %
-                       parent.device_id)
+                         'change to it (TrunkDisabled)', after=[settle])
         delete = add(DELETE_TRUNK, [trunk.id],
-                     'the server is gone and the trunk pins its parent '
-                     'port', after=[enable, remove, wait])
+                     'the trunk pins its parent port and subports and is '
+                     'no longer used (%s); its subports are detached with '
+                     'it' % result.evidence[trunk.id]['class'],
+                     after=[settle, enable])
 
     if keep_ports:
         result.kept.update((p.id, 'kept: the ports were asked to be kept')
@@ -190,22 +265,25 @@ def _plan_trunk(leftovers, record, result, keep_ports, all_projects,
         if not port.present:
             continue
         reason = ('belongs to project %s, not %s' %
-                  (port.project_id, fp.project_id) if foreign(port)
+                  (port.project_id, project) if foreign(port)
                   else leftovers.holder(port))
         if reason:
             refuse(port, 'subport %s %s' % (port.id, reason))
         else:
             deletable.append(port.id)
-    if deletable:
-        add(DELETE_PORTS, deletable,
-            'subports of a deleted server, detached from the trunk',
-            after=[remove])
-    if (parent.present and keep_user_parents and
+    if (parent.present and not delete_parent and
             record.parent_created_by != fp_mod.CREATED_BY_COMPUTE):
         result.kept[parent.id] = (
-            'kept: a parent port Nova did not create (created by %s), as '
-            'Nova keeps it' % record.parent_created_by)
+            'kept: a parent port Nova did not create, as Nova keeps it; '
+            'ask to delete parent ports to remove it'
+            if record.parent_created_by == fp_mod.CREATED_BY_USER else
+            'kept: who created this parent port is not known, so it is kept '
+            'as Nova keeps a port it was given; ask to delete parent ports '
+            'to remove it')
     elif parent.present:
-        add(DELETE_PORTS, [parent.id],
-            'parent port of a deleted server, its trunk deleted',
-            after=[delete])
+        deletable.append(parent.id)
+    if deletable:
+        # One step, so one read of them all before their deletes.
+        add(DELETE_PORTS, deletable,
+            'a port of the trunk (subports first, then the parent), free '
+            'once the trunk is deleted', after=[settle, delete])

@@ -63,6 +63,8 @@ class Report:
     left: list
     kept: list = dataclasses.field(default_factory=list)
     calls: dict = dataclasses.field(default_factory=dict)
+    # Each trunk's class and the evidence for it (see cleanup.evidence).
+    evidence: dict = dataclasses.field(default_factory=dict)
 
     @property
     def clean(self):
@@ -99,16 +101,36 @@ class Report:
             'left': self.left,
             'kept': self.kept,
             'calls': self.calls,
+            'evidence': self.evidence,
         }
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def __str__(self):
-        lines = [str(a) for a in self.actions]
+        lines = ['%-10s %-20s %-5s %s: %s' % (
+            'evidence', shown['class'], 'trunk', trunk_id, shown['evidence'])
+            for trunk_id, shown in sorted(self.evidence.items())]
+        lines += [str(a) for a in self.actions]
         lines.extend('%-10s %-20s %-5s %s: %s' % (
             state, '', r['kind'], r['id'], r['reason'])
             for state, rows in (('left', self.left), ('kept', self.kept))
             for r in rows)
         lines.append(self.summary)
         return '\n'.join(lines)
+
+
+def failed(footprint, dry_run, why):
+    """The report of a footprint whose cleanup could not run to its end.
+
+    Nothing is known of what is left, so all of it is listed as left.
+    """
+    reason = 'not known: the cleanup failed: %s' % why
+    left = ([{'kind': 'trunk', 'id': t, 'reason': reason}
+             for t in footprint.trunk_ids] +
+            [{'kind': 'port', 'id': p, 'reason': reason}
+             for p in footprint.port_ids])
+    return Report(footprint=footprint, dry_run=dry_run, left=left,
+                  actions=[Action('cleanup', 'footprint',
+                                  ', '.join(footprint.trunk_ids), FAILED,
+                                  why)])

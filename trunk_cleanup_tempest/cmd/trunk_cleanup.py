@@ -35,11 +35,14 @@ from tempest.lib import exceptions as lib_exc
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import executor
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.cleanup import report as report_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 EXIT_CLEAN = 0
 EXIT_LEFT = 1
 EXIT_BAD_INPUT = 2
+# Seconds an API call may take where no --timeout says otherwise.
+DEFAULT_HTTP_TIMEOUT = 60
 DEFAULT_STATE_DIR = os.path.join(
     os.environ.get('XDG_STATE_HOME', os.path.expanduser('~/.local/state')),
     'trunk-cleanup')
@@ -101,14 +104,19 @@ def _add_target(parser, orphans=False):
 
 def _add_orphan_filters(parser):
     parser.add_argument('--all-projects', action='store_true',
-                        help='every project (admin)')
+                        help='every project (admin); without it, only the '
+                             'credentials\' own project, or --project')
     parser.add_argument('--project', metavar='ID',
-                        help='only this project\'s trunks')
+                        help='only this project\'s resources (admin)')
     parser.add_argument('--older-than', metavar='AGE', type=_age,
-                        help='only trunks not updated for AGE (30s, 15m, '
-                             '1h, 2d)')
+                        help='only trunks that, with their parent port, '
+                             'have not changed for AGE (30s, 15m, 1h, 2d)')
     parser.add_argument('--tag', action='append', default=[],
                         help='only trunks with this tag (repeatable)')
+    parser.add_argument('--state-dir', default=DEFAULT_STATE_DIR,
+                        help='the journal of cleanups in progress: what a '
+                             'run that did not finish left is listed and '
+                             'cleaned from it (default: %(default)s)')
 
 
 def _add_format(parser):
@@ -144,7 +152,9 @@ def build_parser():
 
     orphans = sub.add_parser(
         'orphans', help='trunks whose parent port is unbound or names a '
-                        'server that no longer exists')
+                        'server that is not alive, each with its class '
+                        '(server-deleted, parent-unbound, undecidable) and '
+                        'the evidence for it')
     _add_orphan_filters(orphans)
     _add_format(orphans)
 
@@ -157,6 +167,15 @@ def build_parser():
                        help='really write; without it nothing is changed')
     clean.add_argument('--keep-ports', action='store_true',
                        help='delete the trunk but keep its ports')
+    clean.add_argument('--delete-parent-port', action='store_true',
+                       help='delete the parent port too when Nova did not '
+                            'create it (by default it is kept, as Nova '
+                            'keeps it)')
+    clean.add_argument('--include-unbound', action='store_true',
+                       help='also clean trunks whose parent port is '
+                            'unbound though no deleted server is proven to '
+                            'have used them (they may be new); needs '
+                            '--older-than')
     clean.add_argument('--unbind-stale', action='store_true',
                        help='unbind a parent port that still names a gone '
                             'server instead of waiting for Nova (admin)')
@@ -281,12 +300,15 @@ def _print_orphans(orphans, fmt, out):
                              sort_keys=True) + '\n')
         return
     if orphans:
-        rows = [('trunk', 'project', 'subports', 'updated', 'reason')]
+        rows = [('trunk', 'project', 'subports', 'updated', 'class',
+                 'reason')]
         rows += [(o.trunk.trunk_id, o.trunk.project_id,
-                  len(o.trunk.subports), o.updated_at or '', o.reason)
-                 for o in orphans]
+                  len(o.trunk.subports), o.updated_at or '', o.cls,
+                  o.reason) for o in orphans]
         _table(rows, out)
-    out.write('%d orphaned trunk(s)\n' % len(orphans))
+    proven = sum(1 for o in orphans if o.proven)
+    out.write('%d orphaned trunk(s), %d proven (server deleted)\n'
+              % (len(orphans), proven))
 
 
 class Progress:
@@ -325,7 +347,9 @@ def _print_reports(reports, fmt, out):
         out.write(str(report) + '\n')
     if len(reports) > 1:
         clean = sum(1 for r in reports if r.clean)
-        out.write('%d of %d footprint(s) clean\n' % (clean, len(reports)))
+        failed = sum(1 for r in reports if r.count(report_mod.FAILED))
+        out.write('%d of %d footprint(s) clean, %d with a failure\n'
+                  % (clean, len(reports), failed))
 
 
 # -- commands ------------------------------------------------------------
@@ -333,7 +357,8 @@ def _print_reports(reports, fmt, out):
 def _orphans(args, clients):
     return cleanup.find_orphans(
         clients, all_projects=args.all_projects, project_id=args.project,
-        older_than=args.older_than, tags=args.tag)
+        older_than=args.older_than, tags=args.tag,
+        journal=None if args.tag else cleanup.Journal(args.state_dir))
 
 
 def run(args, clients, out, err, stdin):
@@ -352,14 +377,29 @@ def run(args, clients, out, err, stdin):
         found = cleanup.inspect(clients, _footprint(args, clients, stdin))
         _print_leftovers(found, args.format, out)
         return EXIT_CLEAN if found.clean else EXIT_LEFT
+    if args.include_unbound and args.older_than is None:
+        raise BadInput('--include-unbound needs --older-than AGE: a trunk '
+                       'whose parent is unbound may be new')
+    # Every candidate goes to the library, which refuses, with the
+    # reason, what the cloud does not prove.
     footprints = ([o.footprint for o in _orphans(args, clients)]
                   if args.orphans else [_footprint(args, clients, stdin)])
+    journal = cleanup.Journal(args.state_dir) if args.yes else None
+    for footprint in footprints if journal else ():
+        journal.add(footprint)
     reports = cleanup.cleanup_many(
         clients, footprints, workers=args.workers,
         progress=Progress(len(footprints), err), dry_run=not args.yes,
         keep_ports=args.keep_ports, all_projects=args.all_projects,
+        project_id=args.project, delete_parent=args.delete_parent_port,
+        unbound_older_than=(args.older_than if args.include_unbound
+                            else None),
         unbind_stale=args.unbind_stale, timeout=args.timeout,
         interval=args.interval)
+    for report in reports if journal else ():
+        # What failed stays for the next run; what was refused is in use.
+        if not report.count(report_mod.FAILED):
+            journal.done(report.footprint)
     if not reports:
         out.write('[]\n' if args.format == 'json' else
                   'nothing to do: no orphaned trunk\n')
@@ -415,7 +455,10 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
                             else logging.WARNING))
     try:
         if clients_factory is None:
-            clients = clients_mod.from_args(args.os_cloud)
+            # No call waits for ever: one that hangs fails like any other.
+            clients = clients_mod.from_args(
+                args.os_cloud, http_timeout=getattr(args, 'timeout', None) or
+                DEFAULT_HTTP_TIMEOUT)
         else:
             clients = clients_factory()
         if args.command == 'watch':

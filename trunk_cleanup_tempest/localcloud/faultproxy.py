@@ -42,8 +42,10 @@ def rule(action, path='', method=None, nth=1, times=1, **params):
     """One fault: ``action`` on the ``nth`` request matching the rest.
 
     :param action: ``status`` (with ``status`` and Neutron's error
-        ``type``), ``delay`` (with ``seconds``), ``drop`` or
-        ``drop_after`` (the cloud applies the request, the answer is lost).
+        ``type``, or a raw ``body`` and ``content_type``), ``delay`` (with
+        ``seconds``), ``cap`` (a list's page lowered to ``limit``), ``drop``
+        or ``drop_after`` (the cloud applies the request, the answer is
+        lost).
     :param path: a regular expression searched in the request path.
     :param method: a method or a list of them; ``writes=True`` instead
         matches every write.

@@ -26,9 +26,13 @@ tests rewrite (``$FAULTS_RULES``); a new file resets every counter::
 
 ``nth`` counts the requests that match the rule (from 1); the rule then
 fires ``times`` times (0: for ever). Actions: ``status`` answers for the
-cloud without asking it; ``delay`` waits ``seconds`` before passing the
-request on; ``drop_after`` lets the cloud apply the request and then
-drops the connection instead of answering; ``drop`` drops it before.
+cloud without asking it (a Neutron error body, or ``body`` as it is, of
+``content_type``); ``delay`` waits ``seconds`` before passing the request
+on; ``cap`` passes a list request on with its ``limit`` lowered to
+``limit``, so the service itself answers a capped page and its next link,
+as one with a low ``pagination_max_limit`` or ``[api] max_limit`` does;
+``drop_after`` lets the cloud apply the request and then drops the
+connection instead of answering; ``drop`` drops it before.
 Every request is written as one JSON line to ``$FAULTS_EVENTS``.
 """
 
@@ -108,14 +112,26 @@ class Faults:
         action = rule['action']
         flow.metadata['fault'] = action
         if action == 'status':
-            body = {'NeutronError': {
-                'type': rule.get('type', 'InjectedFault'),
-                'message': rule.get('message', 'injected by the fault proxy'),
-                'detail': ''}}
+            body = rule.get('body')
+            if body is None:
+                body = json.dumps({'NeutronError': {
+                    'type': rule.get('type', 'InjectedFault'),
+                    'message': rule.get('message',
+                                        'injected by the fault proxy'),
+                    'detail': ''}})
             flow.response = http.Response.make(
-                rule['status'], json.dumps(body),
-                {'Content-Type': 'application/json'})
+                rule['status'], body,
+                {'Content-Type': rule.get('content_type',
+                                          'application/json')})
+        elif action == 'cap':
+            asked = flow.request.query.get('limit')
+            limit = rule['limit']
+            if asked and asked.isdigit() and 0 < int(asked) < limit:
+                limit = int(asked)
+            flow.request.query['limit'] = str(limit)
         elif action == 'delay':
+            # Said at once, so a test knows the request is being held.
+            self._event(flow, 'held')
             await asyncio.sleep(rule['seconds'])
         elif action == 'drop':
             self._event(flow, action)

@@ -151,13 +151,14 @@ def _override_variable(service_type):
     return 'OS_%s_ENDPOINT_OVERRIDE' % service_type.upper()
 
 
-def from_args(os_cloud=None, environ=None):
+def from_args(os_cloud=None, environ=None, **client_kwargs):
     """Clients for ``--os-cloud``/``OS_CLOUD`` or else the ``OS_*``."""
     env = os.environ if environ is None else environ
     name = os_cloud or env.get('OS_CLOUD')
     if name:
-        return from_environ(cloud_environ(name, config_files(env)))
-    return from_environ(env)
+        return from_environ(cloud_environ(name, config_files(env)),
+                            **client_kwargs)
+    return from_environ(env, **client_kwargs)
 
 
 def from_environ(environ=None, **client_kwargs):

@@ -26,15 +26,14 @@ consumers still get every message):
   deleted, and the parent port too only if Nova created it (Nova keeps a
   port it was given, and so does this service).
 
-A periodic sweep of orphans (older than a grace period, so a trunk made for
-a server not yet booted is left alone) catches what a lost notification, a
-restart or an earlier failure missed: every step is re-derived from the
+A periodic sweep of orphans whose server Nova proves deleted (and older
+than a grace period) catches what a lost notification, a restart or an
+earlier failure missed: every step is re-derived from the
 cloud's state, so nothing is kept but what is in flight.
 """
 
 import collections
 from concurrent import futures
-import os
 import threading
 
 from oslo_log import log as logging
@@ -42,6 +41,7 @@ import oslo_messaging
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.cleanup import journal as journal_mod
 from trunk_cleanup_tempest.cleanup import report as report_mod
 
 LOG = logging.getLogger(__name__)
@@ -64,47 +64,8 @@ def _payload(payload):
     return data.get('uuid'), data.get('tenant_id'), ports
 
 
-class Journal:
-    """The footprints being cleaned, on disk, until they are done.
-
-    Once its subports are detached, nothing in Neutron links them to the
-    trunk or the server any more: a service killed then would lose them.
-    Each footprint is written here before the first write and removed
-    when the cleanup ends, so a restarted service resumes it.
-    """
-
-    def __init__(self, folder):
-        self.folder = folder
-        os.makedirs(folder, exist_ok=True)
-
-    def _path(self, footprint):
-        return os.path.join(self.folder, '%s.json' % '-'.join(
-            footprint.trunk_ids))
-
-    def add(self, footprint):
-        path = self._path(footprint)
-        with open(path + '.tmp', 'w') as f:
-            f.write(footprint.to_json())
-        os.replace(path + '.tmp', path)
-
-    def done(self, footprint):
-        try:
-            os.unlink(self._path(footprint))
-        except FileNotFoundError:
-            pass
-
-    def pending(self):
-        found = []
-        for name in sorted(os.listdir(self.folder)):
-            if not name.endswith('.json'):
-                continue
-            path = os.path.join(self.folder, name)
-            try:
-                with open(path) as f:
-                    found.append(cleanup.Footprint.from_json(f.read()))
-            except (OSError, cleanup.InvalidFootprint) as exc:
-                LOG.error('journal entry %s skipped: %s', path, exc)
-        return found
+# The journal is the library's: the command keeps one too.
+Journal = journal_mod.Journal
 
 
 class Watcher:
@@ -201,10 +162,10 @@ class Watcher:
                 self.in_flight.discard(tuple(footprint.trunk_ids))
 
     def _clean_now(self, footprint, why):
-        # Like Nova, keep a parent port that the user gave the server.
+        # Like Nova (and by the library's default), keep a parent port
+        # that the user gave the server.
         report = cleanup.cleanup(self.clients, footprint, all_projects=True,
-                                 unbind_stale=True, keep_user_parents=True,
-                                 timeout=self.timeout,
+                                 unbind_stale=True, timeout=self.timeout,
                                  interval=self.interval)
         # What failed is tried again at the next sweep; what was refused
         # belongs to someone else now.
@@ -232,8 +193,11 @@ class Watcher:
     def sweep(self):
         """Resume the journal, then clean every old enough orphan, once."""
         jobs = self.resume()
-        orphans = cleanup.find_orphans(self.clients, all_projects=True,
-                                       older_than=self.sweep_older_than)
+        # Only what the cloud proves: a trunk whose parent is merely
+        # unbound may be waiting for a server that is still to come.
+        orphans = [o for o in cleanup.find_orphans(
+            self.clients, all_projects=True,
+            older_than=self.sweep_older_than) if o.proven]
         if not orphans and not jobs:
             LOG.debug('sweep: no orphaned trunk')
             return []

@@ -1,0 +1,144 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What the cloud proves about a trunk's server, and nothing more.
+
+A trunk is cleaned by default only when the cloud proves that the server
+that used it is deleted: Nova answers ``404 itemNotFound`` naming that
+server ID. Anything else Nova may say (a proxy's error page, a 404 from a
+wrong endpoint, 403, 5xx, no answer) proves nothing, and the server is
+then treated as alive. A trunk whose parent port is unbound proves no
+server at all: it may be new, pre-created by Heat or a port pool, or wait
+for a server still scheduling. Such a trunk is only cleaned on an explicit
+request with an age floor, and its report says that nothing was proven.
+"""
+
+import datetime
+
+from tempest.lib import exceptions as lib_exc
+
+from trunk_cleanup_tempest.cleanup import errors
+
+# The classes of a candidate trunk.
+SERVER_DELETED = 'server-deleted'
+PARENT_UNBOUND = 'parent-unbound'
+IN_USE = 'in-use'
+UNDECIDABLE = 'undecidable'
+CLASSES = (SERVER_DELETED, PARENT_UNBOUND, IN_USE, UNDECIDABLE)
+# Cleaned without being asked for more.
+PROVEN = (SERVER_DELETED,)
+
+
+def server_gone(exc, server_id):
+    """Nova's own proof that ``server_id`` does not exist, or None.
+
+    Nova answers a show of a server that is not there (deleted, archived,
+    or of a project the caller cannot see) with ``{"itemNotFound": {"code":
+    404, "message": "Instance <id> could not be found."}}``; tempest.lib
+    unwraps the outer key. Only that body, naming that ID, counts.
+    """
+    if not isinstance(exc, lib_exc.NotFound):
+        return None
+    body = getattr(exc, 'resp_body', None)
+    if not isinstance(body, dict):
+        return None
+    message = body.get('message')
+    if body.get('code') != 404 or not isinstance(message, str):
+        return None
+    if server_id not in message:
+        return None
+    return 'Nova: %s (404 itemNotFound)' % message
+
+
+def undecided(exc):
+    """Why a Nova answer proves nothing about a server."""
+    status = getattr(getattr(exc, 'resp', None), 'status', None)
+    body = getattr(exc, 'resp_body', None)
+    if isinstance(body, dict) and 'message' in body:
+        body = body['message']
+    text = ' '.join(str(body if body is not None else exc).split())[:200]
+    if status:
+        return 'Nova answered HTTP %s (%s), not itemNotFound' % (status,
+                                                                 text)
+    return 'Nova did not answer (%s: %s)' % (type(exc).__name__, text)
+
+
+def own_project(client):
+    """The project of the client's token, or None when it has none.
+
+    Known once a call has authenticated; a system- or domain-scoped token
+    has no project.
+    """
+    provider = getattr(client, 'auth_provider', None)
+    credentials = getattr(provider, 'credentials', None)
+    return getattr(credentials, 'project_id', None) or None
+
+
+def scope(client, all_projects=False, project_id=None):
+    """The project whose resources a run may touch; None for all.
+
+    :raises InvalidOptions: the token has no project (system or domain
+        scope) and neither ``all_projects`` nor ``project_id`` was given:
+        its own project cannot be told, so nothing is assumed.
+    """
+    if all_projects:
+        return None
+    if project_id:
+        return project_id
+    own = own_project(client)
+    if own is None:
+        raise errors.InvalidOptions(
+            'the credentials are not scoped to a project (system or '
+            'domain scope): name --project ID or --all-projects')
+    return own
+
+
+def stamp(text):
+    """A Neutron or Nova timestamp (ISO 8601, UTC) as a datetime."""
+    if not text:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+    except ValueError:
+        return None
+
+
+def last_change(*resources):
+    """The newest ``updated_at`` (else ``created_at``) of ``resources``.
+
+    None when one of them carries no timestamp: its age is unknown.
+    """
+    newest = None
+    for res in resources:
+        when = stamp(res.get('updated_at') or res.get('created_at'))
+        if when is None:
+            return None
+        newest = when if newest is None else max(newest, when)
+    return newest
+
+
+def idle_since(older_than, now, *resources):
+    """None once no resource changed for ``older_than``, else why not."""
+    changed = last_change(*resources)
+    if changed is None:
+        return 'its age is unknown (no updated_at)'
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if now - changed < older_than:
+        return 'it changed %s ago (at %s), less than the %s asked for' % (
+            _round(now - changed), changed.isoformat(), older_than)
+    return None
+
+
+def _round(delta):
+    return datetime.timedelta(seconds=int(delta.total_seconds()))

@@ -1,0 +1,85 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The footprints being cleaned, on disk, until they are done.
+
+Once a trunk is deleted, nothing in Neutron links its subports (and the
+parent port) to it or to the server any more: a run that is killed, or
+whose port deletes fail, would lose them. Each footprint is written here
+before the first write and removed when its cleanup ends with nothing
+failed, so the next run (``trunk-cleanup orphans``, ``watch``) finds it.
+"""
+
+import hashlib
+import os
+import threading
+
+from oslo_log import log as logging
+
+from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+
+LOG = logging.getLogger(__name__)
+
+
+class Journal:
+    """A folder of footprints, one file each, written durably."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+
+    def _path(self, footprint):
+        # A fixed length, whatever the number of trunks.
+        key = hashlib.sha256(
+            ','.join(sorted(footprint.trunk_ids)).encode()).hexdigest()
+        return os.path.join(self.folder, '%s.json' % key)
+
+    def add(self, footprint):
+        path = self._path(footprint)
+        tmp = '%s.%d-%d.tmp' % (path, os.getpid(), threading.get_ident())
+        with open(tmp, 'w') as f:
+            f.write(footprint.to_json())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        self._sync_folder()
+
+    def done(self, footprint):
+        try:
+            os.unlink(self._path(footprint))
+        except FileNotFoundError:
+            return
+        self._sync_folder()
+
+    def _sync_folder(self):
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def pending(self):
+        """Every footprint in the journal; unreadable entries are logged."""
+        found = []
+        for name in sorted(os.listdir(self.folder)):
+            if not name.endswith('.json'):
+                continue
+            path = os.path.join(self.folder, name)
+            try:
+                with open(path) as f:
+                    found.append(fp_mod.Footprint.from_json(f.read()))
+            except (OSError, errors.CleanupError) as exc:
+                LOG.error('journal entry %s skipped: %s', path, exc)
+        return found
