@@ -42,6 +42,13 @@ from trunk_cleanup_tempest.services import clients as clients_mod
 
 # A source tree whose ``trunk-cleanup`` the tests run instead of this one.
 CLI_TREE = 'TRUNK_CLEANUP_CLI_TREE'
+OTHER_TREE = (
+    'import runpy, sys; '
+    'sys.meta_path[:] = [f for f in sys.meta_path '
+    'if "__editable__" not in type(f).__module__]; '
+    'sys.path.insert(0, %r); '
+    'runpy.run_module("trunk_cleanup_tempest.cmd.trunk_cleanup", '
+    'run_name="__main__")')
 
 
 class Clients(clients_mod.CloudClients):
@@ -208,14 +215,17 @@ class FunctionalTestCase(base.BaseTestCase):
             # Each test's own journal of cleanups in progress.
             self.state_home = self.useFixture(fixtures.TempDir()).path
         env = dict(env or self.demo_env, XDG_STATE_HOME=self.state_home)
+        command = [sys.executable, '-m',
+                   'trunk_cleanup_tempest.cmd.trunk_cleanup']
         if os.environ.get(CLI_TREE):
             # The command of another source tree (an older release), to
-            # show what these tests catch in it.
-            env['PYTHONPATH'] = os.environ[CLI_TREE]
-        proc = subprocess.run(
-            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.trunk_cleanup']
-            + list(args), env=env, capture_output=True, text=True,
-            timeout=timeout)
+            # show what these tests catch in it: ahead of this editable
+            # install, whose finder would otherwise win.
+            command = [sys.executable, '-c', OTHER_TREE % os.environ[
+                CLI_TREE]]
+        proc = subprocess.run(command + list(args), env=env,
+                              capture_output=True, text=True,
+                              timeout=timeout)
         return proc.returncode, proc.stdout, proc.stderr
 
     def tempest(self, *args):

@@ -173,13 +173,16 @@ class Executor:
     :param read_ports: reads ports by ID (``{id: port}``) right before they
         are written; a :class:`SharedReader` when many run at once.
     :param read_trunks: the same for trunks.
+    :param replan: makes a fresh :class:`~.planner.Plan` from a fresh
+        read; a trunk that changed since it was planned is written only
+        if that plan still cleans it.
     """
 
     # Waits back off from ``interval`` to at most this many times it.
     MAX_BACKOFF_FACTOR = 4
 
     def __init__(self, clients, timeout=60, interval=1.0, read_ports=None,
-                 read_trunks=None):
+                 read_trunks=None, replan=None):
         if timeout <= 0 or interval <= 0:
             raise errors.InvalidOptions(
                 'timeout and interval must be positive, got %s and %s'
@@ -196,6 +199,8 @@ class Executor:
         # The revision each trunk and port is expected at: as planned,
         # then as this run's own writes left it.
         self.revisions = {}
+        # Reads everything again and plans anew, when a trunk changed.
+        self.replan = replan
 
     def _retry(self, what, call, on_error=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
@@ -291,7 +296,17 @@ class Executor:
                                       report.WOULD, step.reason)
                         for rid in step.resource_ids]
             else:
-                done = self.STEPS[step.action](self, plan, step)
+                try:
+                    done = self.STEPS[step.action](self, plan, step)
+                except Exception as exc:
+                    # Whatever it was, this step failed; what is done is
+                    # still reported, and what depends on it is skipped.
+                    LOG.exception('%s of trunk %s', step.action,
+                                  step.trunk_id)
+                    done = [report.Action(
+                        step.action, _kind(step), rid, report.FAILED,
+                        '%s: %s' % (type(exc).__name__, error_text(exc)))
+                        for rid in step.resource_ids]
             for action in done:
                 LOG.info('%s', action)
             succeeded.append(all(a.outcome in report.SUCCEEDED
@@ -304,7 +319,9 @@ class Executor:
     def _if_match(self, resource_id):
         revision = self.revisions.get(resource_id)
         if revision is None:
-            return {}
+            # Nothing to guard the write by: no write.
+            raise _Outcome(report.FAILED, 'no revision_number known for %s: '
+                           'the write cannot be guarded' % resource_id)
         return {'If-Match': 'revision_number=%s' % revision}
 
     def _send(self, client, name, path, resource_id, body=None):
@@ -349,6 +366,17 @@ class Executor:
         trunk = self.read_trunks([trunk_id]).get(trunk_id)
         if trunk is None:
             raise _Outcome(report.GONE, 'trunk %s is gone' % trunk_id)
+        if (trunk.get('revision_number') != self.revisions.get(trunk_id)
+                and self.replan is not None):
+            # Changed since the plan (or this run's last write): is it
+            # still what the plan said, on a fresh read of all of it?
+            fresh = self.replan()
+            if trunk_id not in fresh.evidence or any(
+                    r.id == trunk_id for r in fresh.refusals):
+                why = [r.reason for r in fresh.refusals if r.id == trunk_id]
+                raise _Outcome(report.REFUSED, 'trunk %s changed since it '
+                               'was read: %s' % (trunk_id, why[0] if why
+                                                 else 'no longer planned'))
         planned = set(plan.leftovers.trunks[trunk_id].sub_ports or ())
         new = sorted({s['port_id'] for s in trunk.get('sub_ports', ())} -
                      planned)
@@ -480,7 +508,12 @@ class Executor:
                                % error_text(exc))
             if isinstance(exc, lib_exc.PreconditionFailed):
                 # Changed since it was read: read it again.
-                port = self._read_unheld(plan, pid)
+                try:
+                    port = self._read_unheld(plan, pid)
+                except (lib_exc.RestClientException,) + \
+                        CONNECTION_ERRORS as read_exc:
+                    return 'port %s not read again: %s' % (
+                        pid, error_text(read_exc))
                 self.revisions[pid] = port.revision_number
                 return 'port %s changed since it was read' % pid
             if isinstance(exc, lib_exc.Forbidden):
@@ -634,7 +667,8 @@ def _left(found, actions, kept_ids, otherwise='not removed by this run'):
 def cleanup(clients, footprint, dry_run=False, keep_ports=False,
             all_projects=False, project_id=None, timeout=60, interval=1.0,
             unbind_stale=False, delete_parent=False, unbound_older_than=None,
-            found=None, read_ports=None, read_trunks=None, now=None):
+            found=None, read_ports=None, read_trunks=None, now=None,
+            journal=None):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
@@ -663,6 +697,9 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     :param read_ports: see :class:`Executor`.
     :param read_trunks: see :class:`Executor`.
     :param now: the current time (UTC), for tests.
+    :param journal: a :class:`~.journal.Journal` that holds the footprint
+        from before its first write until nothing of it can be lost: the
+        next run finds there what this one could not finish.
     :returns: :class:`~.report.Report`; its ``calls`` are this run's own
         (reads shared with other runs are not in them).
     :raises InvalidOptions: the credentials have no project and neither
@@ -675,10 +712,19 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
         found = executor.read('inspect footprint', lambda: leftovers.inspect(
             clients, footprint))
     project = evidence.scope(clients.trunks_client, all_projects, project_id)
-    the_plan = planner.plan(found, keep_ports=keep_ports, project=project,
+
+    def make_plan(left):
+        return planner.plan(left, keep_ports=keep_ports, project=project,
                             unbind_stale=unbind_stale,
                             delete_parent=delete_parent,
                             unbound_older_than=unbound_older_than, now=now)
+    executor.replan = lambda: make_plan(leftovers.inspect(clients,
+                                                          footprint))
+    the_plan = make_plan(found)
+    journaled = (journal is not None and not dry_run and not keep_ports and
+                 bool(the_plan.steps))
+    if journaled:
+        journal.add(footprint)
     actions = executor.run(the_plan, dry_run=dry_run)
     if dry_run or all(a.outcome in report.SUCCEEDED for a in actions):
         # Every present resource had a step (or is kept on purpose), and
@@ -699,10 +745,17 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
                 report.FAILED, 'not read again after the run: %s'
                 % error_text(exc)))
         left, kept = _left(after, actions, the_plan.kept)
-    return report.Report(footprint=footprint, dry_run=dry_run,
-                         actions=actions, left=left, kept=kept,
-                         evidence=the_plan.evidence,
-                         calls=dict(sorted(clients.calls.items())))
+    result = report.Report(footprint=footprint, dry_run=dry_run,
+                           actions=actions, left=left, kept=kept,
+                           evidence=the_plan.evidence,
+                           calls=dict(sorted(clients.calls.items())))
+    if journal is not None and not dry_run and (result.clean or (
+            journaled and not result.count(report.FAILED) and
+            evidence.UNDECIDABLE not in {
+                e['class'] for e in result.evidence.values()})):
+        # Done, or what is left is in use: nothing to find again.
+        journal.done(footprint)
+    return result
 
 
 def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
@@ -766,10 +819,16 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
             for reader in readers.values():
                 reader.leave(left)
 
-    with futures.ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = futures.ThreadPoolExecutor(max_workers=workers)
+    try:
         jobs = [pool.submit(one, fp, lo)
                 for fp, lo in zip(footprints, found)]
         for job in futures.as_completed(jobs):
             if progress is not None:
                 progress(job.result())
-        return [job.result() for job in jobs]
+    except BaseException:
+        # Interrupted: what has not started does not start.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [job.result() for job in jobs]

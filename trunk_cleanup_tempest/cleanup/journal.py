@@ -38,7 +38,6 @@ class Journal:
 
     def __init__(self, folder):
         self.folder = folder
-        os.makedirs(folder, exist_ok=True)
 
     def _path(self, footprint):
         # A fixed length, whatever the number of trunks.
@@ -47,6 +46,7 @@ class Journal:
         return os.path.join(self.folder, '%s.json' % key)
 
     def add(self, footprint):
+        os.makedirs(self.folder, exist_ok=True)
         path = self._path(footprint)
         tmp = '%s.%d-%d.tmp' % (path, os.getpid(), threading.get_ident())
         with open(tmp, 'w') as f:
@@ -73,7 +73,11 @@ class Journal:
     def pending(self):
         """Every footprint in the journal; unreadable entries are logged."""
         found = []
-        for name in sorted(os.listdir(self.folder)):
+        try:
+            names = sorted(os.listdir(self.folder))
+        except FileNotFoundError:
+            return []
+        for name in names:
             if not name.endswith('.json'):
                 continue
             path = os.path.join(self.folder, name)

@@ -41,6 +41,7 @@ from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import leftovers
 from trunk_cleanup_tempest.cleanup import listing
+from trunk_cleanup_tempest.cleanup import planner
 
 LOG = logging.getLogger(__name__)
 
@@ -182,16 +183,19 @@ def _journaled(clients, journal, project, listed):
         return []
     found = []
     for fp, left in zip(pending, leftovers.inspect_many(clients, pending)):
-        server = left.server
-        if left.clean or (server is not None and server.present and
-                          server.status != leftovers.UNKNOWN):
+        if left.clean:
             continue
-        if server is None:
-            cls = evidence.PARENT_UNBOUND
-        elif server.status == leftovers.UNKNOWN:
+        if left.server_alive:
+            if left.server.status != leftovers.UNKNOWN:
+                continue
             cls = evidence.UNDECIDABLE
         else:
-            cls = evidence.SERVER_DELETED
+            # Classed as the cleanup would class it now.
+            cls = planner.plan(left, project=project).evidence[
+                fp.trunk_ids[0]]['class']
+        if cls == evidence.IN_USE:
+            continue
+        server = left.server
         found.append(Orphan(
             footprint=fp, cls=cls,
             reason='a cleanup of it did not finish: %d resource(s) left '

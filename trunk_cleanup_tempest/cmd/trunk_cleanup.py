@@ -35,6 +35,7 @@ from tempest.lib import exceptions as lib_exc
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import executor
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cleanup import report as report_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
 
@@ -43,6 +44,8 @@ EXIT_LEFT = 1
 EXIT_BAD_INPUT = 2
 # Seconds an API call may take where no --timeout says otherwise.
 DEFAULT_HTTP_TIMEOUT = 60
+# The command's own journal, beside (not shared with) watch's.
+JOURNAL = 'cleanup'
 DEFAULT_STATE_DIR = os.path.join(
     os.environ.get('XDG_STATE_HOME', os.path.expanduser('~/.local/state')),
     'trunk-cleanup')
@@ -113,10 +116,11 @@ def _add_orphan_filters(parser):
                              'have not changed for AGE (30s, 15m, 1h, 2d)')
     parser.add_argument('--tag', action='append', default=[],
                         help='only trunks with this tag (repeatable)')
-    parser.add_argument('--state-dir', default=DEFAULT_STATE_DIR,
+    parser.add_argument('--state-dir', default=None,
                         help='the journal of cleanups in progress: what a '
                              'run that did not finish left is listed and '
-                             'cleaned from it (default: %(default)s)')
+                             'cleaned from it (default: %s)'
+                             % os.path.join(DEFAULT_STATE_DIR, JOURNAL))
 
 
 def _add_format(parser):
@@ -354,11 +358,17 @@ def _print_reports(reports, fmt, out):
 
 # -- commands ------------------------------------------------------------
 
+def _journal(args):
+    return cleanup.Journal(args.state_dir or os.path.join(
+        DEFAULT_STATE_DIR, JOURNAL))
+
+
 def _orphans(args, clients):
+    # Journal entries carry no tags: asked for tags, they are not wanted.
     return cleanup.find_orphans(
         clients, all_projects=args.all_projects, project_id=args.project,
         older_than=args.older_than, tags=args.tag,
-        journal=None if args.tag else cleanup.Journal(args.state_dir))
+        journal=None if args.tag else _journal(args))
 
 
 def run(args, clients, out, err, stdin):
@@ -384,9 +394,6 @@ def run(args, clients, out, err, stdin):
     # reason, what the cloud does not prove.
     footprints = ([o.footprint for o in _orphans(args, clients)]
                   if args.orphans else [_footprint(args, clients, stdin)])
-    journal = cleanup.Journal(args.state_dir) if args.yes else None
-    for footprint in footprints if journal else ():
-        journal.add(footprint)
     reports = cleanup.cleanup_many(
         clients, footprints, workers=args.workers,
         progress=Progress(len(footprints), err), dry_run=not args.yes,
@@ -395,11 +402,7 @@ def run(args, clients, out, err, stdin):
         unbound_older_than=(args.older_than if args.include_unbound
                             else None),
         unbind_stale=args.unbind_stale, timeout=args.timeout,
-        interval=args.interval)
-    for report in reports if journal else ():
-        # What failed stays for the next run; what was refused is in use.
-        if not report.count(report_mod.FAILED):
-            journal.done(report.footprint)
+        interval=args.interval, journal=_journal(args))
     if not reports:
         out.write('[]\n' if args.format == 'json' else
                   'nothing to do: no orphaned trunk\n')
@@ -471,6 +474,11 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
         return _fail(err, 'the cloud refused the credentials (HTTP 401)')
     except (lib_exc.RestClientException,) + executor.CONNECTION_ERRORS as exc:
         return _fail(err, executor.error_text(exc))
+    except (listing.PaginationError, OSError) as exc:
+        return _fail(err, '%s: %s' % (type(exc).__name__, exc))
+    except KeyboardInterrupt:
+        return _fail(err, 'interrupted: cleanups not started were not run; '
+                          'the journal keeps what was under way')
 
 
 def _fail(err, reason):
