@@ -393,6 +393,17 @@ class FakeCloud:
             'current revision is %s' % (self.if_match,
                                         resource['revision_number'])))
 
+    def _port_view(self, port):
+        """A port as Neutron shows it: a parent has ``trunk_details``."""
+        if 'trunk-details' not in self.extensions:
+            return port
+        for trunk in self.trunks.values():
+            if trunk['port_id'] == port['id']:
+                return dict(port, trunk_details={
+                    'trunk_id': trunk['id'],
+                    'sub_ports': copy.deepcopy(trunk['sub_ports'])})
+        return port
+
     def _port_not_found(self, pid):
         return self._reply(404, neutron_error(
             'PortNotFound', 'Port %s could not be found.' % pid))
@@ -403,13 +414,15 @@ class FakeCloud:
 
     def _ports(self, method, rest, query, data):
         if not rest and method == 'GET':
-            return self._list('ports', self.ports.values(), query,
+            return self._list('ports', [self._port_view(p) for p in
+                                        self.ports.values()], query,
                               self.neutron_page_cap, NEUTRON + '/v2.0/ports')
         pid = rest[0]
         if pid not in self.ports:
             return self._port_not_found(pid)
         if method == 'GET':
-            return self._reply(200, {'port': self.ports[pid]})
+            return self._reply(200, {'port': self._port_view(
+                self.ports[pid])})
         if method == 'PUT':
             stale = self._stale(self.ports[pid])
             if stale:
@@ -476,8 +489,9 @@ class FakeCloud:
             if stale:
                 return stale
             if self.driver == 'ovn':
+                # The OVN driver releases each subport: a new revision.
                 for sub in trunk['sub_ports']:
-                    self.ports[sub['port_id']]['device_owner'] = ''
+                    self.change(self.ports[sub['port_id']], device_owner='')
             del self.trunks[tid]
             return self._reply(204)
         raise AssertionError('unexpected trunk call %s %s' % (method,

@@ -192,6 +192,8 @@ class TestOrphans(CommandTestCase):
         self.assertEqual(1, code, out)
         self.assertEqual(sorted([self.trunk, self.unbound]),
                          sorted(self.cloud.trunks))
+        journal = cleanup.Journal(os.path.join(self.state_dir, cli.JOURNAL))
+        self.assertEqual(3, len(journal.pending()))
         code, out, _ = self.run_cli('orphans', '-f', 'json')
         found = {tuple(o['subport_ids']): o for o in json.loads(out)}
         self.assertEqual(4, len(found))
@@ -205,7 +207,7 @@ class TestOrphans(CommandTestCase):
         for o in journaled:
             for pid in o['subport_ids'] + [o['parent_port_id']]:
                 self.assertNotIn(pid, self.cloud.ports)
-        self.assertEqual([], cleanup.Journal(self.state_dir).pending())
+        self.assertEqual([], journal.pending())
 
     def test_cleanup_orphans_dry_run(self):
         code, out, err = self.run_cli('cleanup', '--orphans', '-f', 'json')

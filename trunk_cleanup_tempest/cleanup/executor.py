@@ -357,19 +357,49 @@ class Executor:
                            'parent port %s is now %s' % (port_id, holder))
 
     def _unchanged_trunk(self, plan, trunk_id):
-        """Read the trunk and its parent right now; refuse on new use.
+        """Read the parent (and so the trunk) right now; refuse new use.
 
-        The trunk may have only the subports it was planned with, and its
-        parent no holder. The revision read is what the write that follows
-        is guarded by.
+        The parent may have no holder and the trunk only the subports it
+        was planned with. One read does both where Neutron shows the
+        parent's ``trunk_details``; else the trunk is read too. The write
+        that follows is guarded by the revision the trunk was planned at
+        (or this run's last write left): a change since is a 412, and
+        :meth:`_replan` decides.
         """
-        trunk = self.read_trunks([trunk_id]).get(trunk_id)
-        if trunk is None:
-            raise _Outcome(report.GONE, 'trunk %s is gone' % trunk_id)
-        if (trunk.get('revision_number') != self.revisions.get(trunk_id)
-                and self.replan is not None):
-            # Changed since the plan (or this run's last write): is it
-            # still what the plan said, on a fresh read of all of it?
+        parent_id = _record(plan, trunk_id).parent_port_id
+        parent = self.read_ports([parent_id]).get(parent_id)
+        details = (parent or {}).get('trunk_details') or {}
+        if details.get('trunk_id') == trunk_id:
+            current = [s['port_id'] for s in details.get('sub_ports', ())]
+        else:
+            trunk = self.read_trunks([trunk_id]).get(trunk_id)
+            if trunk is None:
+                raise _Outcome(report.GONE, 'trunk %s is gone' % trunk_id)
+            current = [s['port_id'] for s in trunk.get('sub_ports', ())]
+        planned = set(plan.leftovers.trunks[trunk_id].sub_ports or ())
+        new = sorted(set(current) - planned)
+        if new:
+            raise _Outcome(report.REFUSED, 'trunk %s has subport(s) %s it '
+                           'did not have when it was read: it is in use'
+                           % (trunk_id, ', '.join(new)))
+        if parent is not None:
+            holder = plan.leftovers.holder(leftovers.port_state(parent))
+            if holder:
+                raise _Outcome(report.REFUSED, 'parent port %s is now %s'
+                               % (parent_id, holder))
+
+    def _replan(self, plan, trunk_id):
+        """The trunk changed since it was planned: read all of it again.
+
+        It is written only if a fresh plan still cleans it; the write is
+        then guarded by its fresh revision.
+        """
+        try:
+            trunk = self.clients.trunks_client.show_trunk(trunk_id)['trunk']
+        except lib_exc.NotFound as exc:
+            raise _Outcome(report.GONE if _neutron_not_found(exc)
+                           else report.FAILED, error_text(exc))
+        if self.replan is not None:
             fresh = self.replan()
             if trunk_id not in fresh.evidence or any(
                     r.id == trunk_id for r in fresh.refusals):
@@ -377,24 +407,15 @@ class Executor:
                 raise _Outcome(report.REFUSED, 'trunk %s changed since it '
                                'was read: %s' % (trunk_id, why[0] if why
                                                  else 'no longer planned'))
-        planned = set(plan.leftovers.trunks[trunk_id].sub_ports or ())
-        new = sorted({s['port_id'] for s in trunk.get('sub_ports', ())} -
-                     planned)
-        if new:
-            raise _Outcome(report.REFUSED, 'trunk %s has subport(s) %s it '
-                           'did not have when it was read: it is in use'
-                           % (trunk_id, ', '.join(new)))
-        self._parent_unheld(plan, trunk['port_id'])
         self.revisions[trunk_id] = trunk.get('revision_number')
 
     def _trunk_step(self, plan, step, what, write):
         """``write()`` the trunk, each try right after it is re-checked.
 
-        Every try reads the trunk and its parent again (shared with other
-        workers) and writes with ``If-Match`` of the revision just read: a
-        412 (the trunk changed) or a 409 ``TrunkInUse`` (its parent is
-        bound) is simply tried again, and the next read says whether the
-        change is new use.
+        Every try reads the parent again (shared with other workers) and
+        writes with ``If-Match``: a 412 (the trunk changed) is planned
+        anew, a 409 ``TrunkInUse`` (its parent is bound) is tried again,
+        and the next read says whether the change is new use.
         """
         tid = step.trunk_id
 
@@ -403,6 +424,7 @@ class Executor:
             try:
                 return write()
             except lib_exc.PreconditionFailed:
+                self._replan(plan, tid)
                 return False
 
         return self._outcome(what, call)
@@ -487,17 +509,11 @@ class Executor:
         ports = self.clients.ports_client
         ours = set(plan.footprint.trunk_ids)
         held_by_nova = set()
-        # One read for the whole batch: what holds each port right now,
-        # and the revision each delete is guarded by.
-        try:
-            current = self.read('read ports %s' % ', '.join(
-                step.resource_ids), lambda: self.read_ports(
-                    step.resource_ids))
-        except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
-            return [report.Action(step.action, leftovers.PORT, pid,
-                                  report.FAILED, 'not read again before '
-                                  'its delete: %s' % error_text(exc))
-                    for pid in step.resource_ids]
+        # As planned: each delete is guarded by the revision it was read
+        # at, and a port changed since (a server took it, Neutron released
+        # it from the trunk) is read again on Neutron's 412.
+        current = {pid: port for pid, port in plan.leftovers.ports.items()
+                   if port.present}
 
         def on_error(pid, exc):
             found = _TRUNK_IN_MESSAGE.search(error_text(exc))
@@ -533,16 +549,13 @@ class Executor:
 
         actions = []
         for pid in step.resource_ids:
-            port = current.get(pid)
-            state = leftovers.port_state(port) if port else None
+            state = current.get(pid)
             holder = plan.leftovers.holder(state) if state else None
-            if port is None:
+            if state is None:
                 result = (report.GONE, '')
             elif holder:
-                result = (report.REFUSED, 'port %s is now %s'
-                          % (pid, holder))
+                result = (report.REFUSED, 'port %s is %s' % (pid, holder))
             else:
-                self.revisions[pid] = state.revision_number
                 result = self._outcome('delete port %s' % pid,
                                        functools.partial(delete, pid),
                                        functools.partial(on_error, pid))
