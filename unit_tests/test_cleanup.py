@@ -100,11 +100,11 @@ class TestCleanup(base.TestCase):
         self.cloud.requests.clear()
         report = self.run_cleanup(fp)
         # One inspection (server, trunk, ports), a re-read of the parent
-        # (with its trunk_details) before the trunk's delete, and no
-        # reading again at the end: every step succeeded. Every write is
-        # guarded with If-Match at no cost in calls.
+        # (with its trunk_details) before the trunk's delete and of the
+        # ports before theirs, and no reading again at the end: every step
+        # succeeded. Every write is guarded with If-Match at no cost.
         self.assertEqual({'delete_port': 4, 'delete_trunk': 1,
-                          'list_ports': 2, 'list_trunks': 1,
+                          'list_ports': 3, 'list_trunks': 1,
                           'show_server': 1}, report.calls)
         self.assertEqual(len(self.cloud.requests),
                          sum(report.calls.values()))
@@ -152,9 +152,7 @@ class TestCleanup(base.TestCase):
         self.cloud.hooks.append(nova_unbinds_late)
         report = self.run_cleanup(fp)
         self.assertTrue(report.clean, str(report))
-        # Three polls, and one more read before its delete: Nova's unbind
-        # changed it since it was planned (Neutron's 412).
-        self.assertEqual(4, len(polls))
+        self.assertEqual(3, len(polls))
 
     def test_parent_never_unbound_fails_with_last_state(self):
         fp = self.stand_up()

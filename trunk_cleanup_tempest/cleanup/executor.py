@@ -509,11 +509,20 @@ class Executor:
         ports = self.clients.ports_client
         ours = set(plan.footprint.trunk_ids)
         held_by_nova = set()
-        # As planned: each delete is guarded by the revision it was read
-        # at, and a port changed since (a server took it, Neutron released
-        # it from the trunk) is read again on Neutron's 412.
-        current = {pid: port for pid, port in plan.leftovers.ports.items()
-                   if port.present}
+        # One read for the whole step (shared with other workers): what
+        # holds each port now, and the revision its delete is guarded by.
+        # The trunk's delete has just changed its subports (Neutron
+        # releases them), so the planned revisions would mostly be stale.
+        try:
+            current = {pid: leftovers.port_state(port) for pid, port in
+                       self.read('read ports %s' % ', '.join(
+                           step.resource_ids), lambda: self.read_ports(
+                               step.resource_ids)).items()}
+        except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
+            return [report.Action(step.action, leftovers.PORT, pid,
+                                  report.FAILED, 'not read again before '
+                                  'its delete: %s' % error_text(exc))
+                    for pid in step.resource_ids]
 
         def on_error(pid, exc):
             found = _TRUNK_IN_MESSAGE.search(error_text(exc))
@@ -554,8 +563,10 @@ class Executor:
             if state is None:
                 result = (report.GONE, '')
             elif holder:
-                result = (report.REFUSED, 'port %s is %s' % (pid, holder))
+                result = (report.REFUSED, 'port %s is now %s'
+                          % (pid, holder))
             else:
+                self.revisions[pid] = state.revision_number
                 result = self._outcome('delete port %s' % pid,
                                        functools.partial(delete, pid),
                                        functools.partial(on_error, pid))

@@ -220,7 +220,11 @@ class ManySubportsTest(base.TrunkCleanupScenarioTest):
     @decorators.idempotent_id('3a2b1c0d-9e8f-4a7b-b6c5-d4e3f2a1b0c9')
     @utils.services('compute', 'network')
     def test_cleanup_calls_grow_only_by_one_delete_per_port(self):
-        """16 subports cost the cleanup 15 more port deletes and no more."""
+        """16 subports cost the cleanup 15 more port deletes and no more.
+
+        Exact call counts are the unit tests' (against the fake cloud);
+        here a live cloud's timing may add a guarded retry.
+        """
         if self.opts.expected_after_server_delete == 'removed':
             raise self.skipException(
                 'The cloud removes the trunk and its subports itself, so '
@@ -231,14 +235,23 @@ class ManySubportsTest(base.TrunkCleanupScenarioTest):
             footprint, counts = self.stand_up(count=count)
             _, reports[count] = self.delete_and_prove_cleanup(footprint,
                                                               counts)
-        small = dict(reports[1].calls)
-        many = dict(reports[self.opts.many_subport_count].calls)
-        self.assertEqual(1 + 1, small.pop('delete_port', 0))
-        self.assertEqual(self.opts.many_subport_count + 1,
-                         many.pop('delete_port', 0))
-        self.assertEqual(small, many,
-                         'calls other than one delete per port grew with '
-                         'the number of subports')
+
+        def deleted(report):
+            return sum(1 for a in report.actions
+                       if a.action == 'delete_ports' and a.outcome == 'done')
+
+        def others(report):
+            # A port Neutron changed after it was read (it releases the
+            # subports of a deleted trunk) is read again and its delete
+            # tried again: those follow the cloud's timing, not the count.
+            return {k: v for k, v in report.calls.items()
+                    if k not in ('delete_port', 'show_port')}
+        small, many = reports[1], reports[self.opts.many_subport_count]
+        self.assertEqual(1 + 1, deleted(small))
+        self.assertEqual(self.opts.many_subport_count + 1, deleted(many))
+        self.assertEqual(others(small), others(many),
+                         'calls other than the port deletes grew with the '
+                         'number of subports')
 
 
 class SharedTrunkTest(base.TrunkCleanupScenarioTest):
