@@ -17,9 +17,11 @@
 Each write is retried on 409 and 5xx until the deadline, because those are
 what Neutron answers while Nova is still unbinding a port or another
 cleaner is half way through; a port delete refused (403) while Nova still
-owns the port is retried too. 404 means someone else already did the work.
-Before a port is deleted it is read again, so a server booted on it since
-the plan was made is never hurt.
+owns the port is retried too. Neutron's own 404 means someone else already
+did the work. Every write is guarded by the state it was planned from
+(``If-Match: revision_number``), and the parent port and the ports are read
+again right before the trunk's and their own deletes, so a server booted
+on them since the plan was made is never hurt.
 """
 
 from concurrent import futures
