@@ -347,16 +347,14 @@ class Executor:
         client.expected_success(expected, resp.status)
         return json.loads(data) if data else {}
 
-    def _parent_unheld(self, plan, port_id):
-        """Read the parent right now; end the step if a holder took it."""
-        port = self.read_ports([port_id]).get(port_id)
-        if port is None:
-            return
-        state = leftovers.port_state(port)
-        holder = plan.leftovers.holder(state)
+    @staticmethod
+    def _unheld(plan, port, label='port'):
+        """End the step if a holder took ``port`` (a ResourceState)."""
+        holder = plan.leftovers.holder(port)
         if holder:
             raise _Outcome(report.REFUSED,
-                           'parent port %s is now %s' % (port_id, holder))
+                           '%s %s is now %s' % (label, port.id, holder))
+        return port
 
     def _unchanged_trunk(self, plan, trunk_id):
         """Read the parent (and so the trunk) right now; refuse new use.
@@ -385,10 +383,7 @@ class Executor:
                            'did not have when it was read: it is in use'
                            % (trunk_id, ', '.join(new)))
         if parent is not None:
-            holder = plan.leftovers.holder(leftovers.port_state(parent))
-            if holder:
-                raise _Outcome(report.REFUSED, 'parent port %s is now %s'
-                               % (parent_id, holder))
+            self._unheld(plan, leftovers.port_state(parent), 'parent port')
 
     def _replan(self, plan, trunk_id):
         """The trunk changed since it was planned: read all of it again.
@@ -585,11 +580,7 @@ class Executor:
             if not _neutron_not_found(exc):
                 raise
             raise _Outcome(report.GONE, error_text(exc))
-        holder = plan.leftovers.holder(port)
-        if holder:
-            raise _Outcome(report.REFUSED,
-                           '%s %s is now %s' % (label, port_id, holder))
-        return port
+        return self._unheld(plan, port, label)
 
     def _held_by_nova(self, plan, port_id):
         """Why a refused port delete is worth retrying, or None.
