@@ -31,6 +31,7 @@ folder; ``python -m functional_tests.fault_summary`` prints the total.
 
 import json
 import os
+import subprocess
 import uuid
 
 from tempest.lib.common.utils import data_utils
@@ -139,6 +140,30 @@ class SafetySuite(base.FunctionalTestCase):
         self.admin.ports_client.update_port(
             port_id, device_id=str(uuid.uuid4()), device_owner='compute:nova')
 
+    def lose_instance_mapping(self, server_id):
+        """Nova's API database forgets where a live server lives.
+
+        As after a restore of the API database from an older backup: the
+        server runs on, its cell's record intact, but Nova's show answers
+        ``itemNotFound``. Put back at the end, so the server can go.
+        """
+        keep = ('CREATE TABLE IF NOT EXISTS lost_mappings LIKE '
+                'instance_mappings; ')
+        where = "WHERE instance_uuid = '%s'" % server_id
+        self.sql(keep + 'INSERT INTO lost_mappings SELECT * FROM '
+                 'instance_mappings %s; DELETE FROM instance_mappings %s'
+                 % (where, where))
+        self.addCleanup(self.sql, 'INSERT INTO instance_mappings SELECT * '
+                        'FROM lost_mappings %s; DELETE FROM lost_mappings %s'
+                        % (where, where))
+
+    def sql(self, statements):
+        """Run SQL in Nova's API database, as the cloud's root."""
+        sock = self.cloud.layout().path('mysql', 'mysqld.sock')
+        subprocess.run(['mariadb', '--no-defaults', '--socket=' + sock,
+                        '-uroot', 'nova_api', '-e', statements], check=True,
+                       capture_output=True, timeout=60)
+
     # -- the scenarios -------------------------------------------------
 
     def test_a_fresh_unused_trunk(self):
@@ -242,6 +267,32 @@ class SafetySuite(base.FunctionalTestCase):
         if [o['class'] for o in json.loads(out or '[]')] != ['undecidable']:
             ledger.lost.append('orphans: %d %s%s' % (code, out, err))
         self.proxy.program()
+        self.finish(ledger)
+
+    def test_a_live_server_nova_shows_as_not_found(self):
+        """Nova's own itemNotFound, for a server that runs on.
+
+        Its list, which reads the cells' records, still shows it.
+        """
+        ledger = Ledger('a live server whose instance mapping is lost')
+        tag = data_utils.rand_name('unmapped')
+        trunk_ids, port_ids, server = self.live_trunk(tag=tag)
+        ids = (trunk_ids, port_ids)
+        before = self.state(*ids)
+        self.lose_instance_mapping(server)
+        for args in (('cleanup', '--trunk', trunk_ids[0]),
+                     ('cleanup', '--port', port_ids[0])):
+            args += ('--yes', '--unbind-stale', '--delete-parent-port',
+                     '--all-projects')
+            self.refused_cli(ledger, 'admin ' + ' '.join(args), before, ids,
+                             *args, env=self.admin_env, expected_code=1,
+                             says="servers list shows it ACTIVE")
+        # Not even a candidate: the list it is found by shows the server.
+        self.refused_cli(ledger, 'admin cleanup --orphans', before, ids,
+                         'cleanup', '--orphans', '--tag', tag, '--yes',
+                         '--unbind-stale', '--delete-parent-port',
+                         '--all-projects', env=self.admin_env,
+                         expected_code=0, says='nothing to do')
         self.finish(ledger)
 
     def test_a_503_in_the_middle_of_a_batch_of_20(self):

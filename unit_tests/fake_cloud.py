@@ -121,6 +121,12 @@ class FakeCloud:
         self.ports = {}
         self.trunks = {}
         self.servers = {}
+        # Deleted servers' rows, not yet archived; servers whose instance
+        # mapping is lost (shown 404, still listed).
+        self.deleted = {}
+        self.unmapped = set()
+        # Whether Nova's policy lets the caller filter its list by uuid.
+        self.nova_uuid_filter = True
         self.requests = []
         self.faults = []
         self.hooks = []
@@ -216,7 +222,9 @@ class FakeCloud:
         With ``unbind=False`` Nova's unbind is lost: the port still names
         the server, but its VIF is unplugged and it goes DOWN.
         """
-        del self.servers[server_id]
+        # Nova keeps the row, deleted, until it is archived.
+        self.deleted[server_id] = dict(self.servers.pop(server_id),
+                                       status='DELETED')
         for port in list(self.ports.values()):
             if port['device_id'] == server_id:
                 if unbind:
@@ -273,11 +281,13 @@ class FakeCloud:
 
     def _visible(self, sid):
         """Nova shows a non-admin the servers of its own project only."""
-        return sid in self.servers and (
+        return sid in self.servers and sid not in self.unmapped and (
             self.admin or
             self.servers[sid]['tenant_id'] == self.caller_project)
 
     def _nova(self, method, path, query):
+        if method == 'GET' and path == '/v2.1/servers/detail':
+            return self._nova_detail(dict(query))
         if method == 'GET' and path == '/v2.1/servers':
             query = dict(query)
             if query.pop('all_tenants', None):
@@ -307,17 +317,43 @@ class FakeCloud:
             return self._reply(200, {'server': self._server_body(sid)})
         raise AssertionError('unexpected Nova call %s %s' % (method, path))
 
-    def _server_body(self, sid):
-        server = self.servers[sid]
+    def _nova_detail(self, query):
+        """The detailed list: only an admin may filter by ``uuid``.
+
+        Asked for changes since a time, it includes deleted servers.
+        """
+        if query.pop('all_tenants', None) and not self.admin:
+            return self._reply(403, {'forbidden': {
+                'code': 403, 'message': 'Policy doesn\'t allow '
+                'os_compute_api:servers:index:get_all_tenants to be '
+                'performed.'}})
+        uuid_filter = query.pop('uuid', [None])[0]
+        if not (self.admin and self.nova_uuid_filter):
+            uuid_filter = None
+        rows = dict(self.servers)
+        if query.pop('changes-since', None):
+            rows.update(self.deleted)
+        listed = [self._server_body(sid, rows[sid]) for sid in sorted(rows)
+                  if (self.admin or rows[sid]['tenant_id'] ==
+                      self.caller_project) and
+                  uuid_filter in (None, sid)]
+        return self._list('servers', listed, query, self.nova_page_cap,
+                          NOVA + '/servers/detail')
+
+    def _server_body(self, sid, server=None):
+        server = server or self.servers[sid]
         link = {'href': '%s/servers/%s' % (NOVA, sid), 'rel': 'self'}
         ref = {'id': '1', 'links': [{'href': 'http://x/1', 'rel':
                                      'bookmark'}]}
-        return {'id': sid, 'name': 'server', 'status': server['status'],
+        body = {'id': sid, 'name': 'server', 'status': server['status'],
                 'tenant_id': server['tenant_id'], 'user_id': 'user',
                 'created': SERVER_CREATED, 'updated': SERVER_CREATED,
                 'hostId': 'h', 'accessIPv4': '', 'accessIPv6': '',
                 'addresses': {}, 'metadata': {}, 'progress': 0,
                 'flavor': ref, 'image': ref, 'links': [link]}
+        if server['status'] == 'DELETED':
+            body['OS-SRV-USG:terminated_at'] = self.clock
+        return body
 
     def _list(self, key, items, query, cap, url):
         """A list answer: capped pages say so with a next link."""

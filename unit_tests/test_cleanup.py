@@ -102,10 +102,13 @@ class TestCleanup(base.TestCase):
         # One inspection (server, trunk, ports), a re-read of the parent
         # (with its trunk_details) before the trunk's delete and of the
         # ports before theirs, and no reading again at the end: every step
-        # succeeded. Every write is guarded with If-Match at no cost.
+        # succeeded. Every write is guarded with If-Match at no cost. The
+        # servers list that may confirm the server deleted is an admin's
+        # (a member's is refused, 403).
         self.assertEqual({'delete_port': 4, 'delete_trunk': 1,
                           'list_ports': 3, 'list_trunks': 1,
-                          'show_server': 1}, report.calls)
+                          'list_servers': 1, 'show_server': 1},
+                         report.calls)
         self.assertEqual(len(self.cloud.requests),
                          sum(report.calls.values()))
         # When a step fails, what is left is read again for the report.

@@ -80,7 +80,8 @@ class TestInspect(base.TestCase):
         found = cleanup.inspect(self.clients, fp)
         # 253 port IDs: three calls of at most 100; the trunk in one.
         self.assertEqual(['/v2.0/trunks'] + ['/v2.0/ports'] * 3 +
-                         ['/v2.1/servers/%s' % self.server],
+                         ['/v2.1/servers/%s' % self.server,
+                          '/v2.1/servers/detail'],
                          [p for _, p in self.cloud.requests])
         self.assertEqual(4, len(found.present))
         report = self.run_cleanup(fp)
@@ -92,6 +93,45 @@ class TestInspect(base.TestCase):
         self.assertTrue(cleanup.inspect(self.clients, fp).server_alive)
         self.cloud.servers[self.server]['status'] = 'DELETED'
         self.assertFalse(cleanup.inspect(self.clients, fp).server_alive)
+
+    def test_an_admin_sees_the_server_listed_deleted(self):
+        fp = self.stand_up()
+        self.cloud.admin = True
+        self.cloud.delete_server(self.server)
+        left = cleanup.inspect(self.clients, fp)
+        self.assertFalse(left.server.present)
+        self.assertIn('itemNotFound', left.server.evidence)
+        self.assertIn("servers list shows it DELETED at %s"
+                      % self.cloud.clock, left.server.evidence)
+        # Archived, the row is gone: the show's proof stands alone.
+        self.cloud.deleted.clear()
+        left = cleanup.inspect(self.clients, fp)
+        self.assertFalse(left.server.present)
+        self.assertIn('its rows archived', left.server.evidence)
+
+    def test_a_live_server_whose_mapping_is_lost_is_alive(self):
+        """Nova's show says itemNotFound; its list shows it ACTIVE."""
+        fp = self.stand_up()
+        self.cloud.admin = True
+        self.cloud.unmapped.add(self.server)
+        left = cleanup.inspect(self.clients, fp)
+        self.assertTrue(left.server_alive)
+        self.assertIn('shows it ACTIVE', left.server.evidence)
+        report = self.run_cleanup(fp, unbind_stale=True,
+                                  delete_parent=True)
+        self.assertFalse(report.clean)
+        self.assertEqual(len(fp.port_ids), len(self.cloud.ports))
+        self.assertEqual(1, len(self.cloud.trunks))
+
+    def test_a_list_that_ignores_the_id_filter_proves_nothing(self):
+        fp = self.stand_up()
+        self.cloud.admin = True
+        self.cloud.boot(self.cloud.add_port())
+        self.cloud.delete_server(self.server)
+        self.cloud.nova_uuid_filter = False
+        left = cleanup.inspect(self.clients, fp)
+        self.assertFalse(left.server.present)
+        self.assertNotIn('servers list', left.server.evidence)
 
     def test_other_device_liveness(self):
         fp = self.stand_up()

@@ -16,12 +16,14 @@
 
 A trunk is cleaned by default only when the cloud proves that the server
 that used it is deleted: Nova answers ``404 itemNotFound`` naming that
-server ID. Anything else Nova may say (a proxy's error page, a 404 from a
-wrong endpoint, 403, 5xx, no answer) proves nothing, and the server is
-then treated as alive. A trunk whose parent port is unbound proves no
-server at all: it may be new, pre-created by Heat or a port pool, or wait
-for a server still scheduling. Such a trunk is only cleaned on an explicit
-request with an age floor, and its report says that nothing was proven.
+server ID, and, where the caller may list every project's servers, Nova's
+list does not show that server alive. Anything else Nova may say (a
+proxy's error page, a 404 from a wrong endpoint, 403, 5xx, no answer)
+proves nothing, and the server is then treated as alive. A trunk whose
+parent port is unbound proves no server at all: it may be new, pre-created
+by Heat or a port pool, or wait for a server still scheduling. Such a
+trunk is only cleaned on an explicit request with an age floor, and its
+report says that nothing was proven.
 """
 
 import datetime
@@ -59,6 +61,51 @@ def server_gone(exc, server_id):
     if server_id not in message:
         return None
     return 'Nova: %s (404 itemNotFound)' % message
+
+
+# Asked for changes since a time, Nova's servers list includes deleted
+# servers (status DELETED) until their rows are archived.
+_SINCE_EVER = '1970-01-01T00:00:00Z'
+
+
+def listed(servers_client, server_id):
+    """What Nova's servers list says of a server its show called gone.
+
+    The show finds a server through its instance mapping: a live server
+    whose mapping is lost (a cell database restored from backup, a failed
+    move) answers the same ``itemNotFound`` as a deleted one. The list
+    reads each cell's own records, deleted ones included: for a caller
+    that may list all projects (an admin), it either shows the server
+    deleted, at the time Nova deleted it, or alive, or not at all (its
+    rows archived). Others cannot filter the list by ID: their answer is
+    None, and the show's proof stands alone.
+
+    :returns: (alive, what): ``alive`` is True when the list shows the
+        server not deleted; ``what`` says what the list showed, or None.
+    """
+    try:
+        found = servers_client.list_servers(
+            detail=True, all_tenants=True, uuid=server_id,
+            **{'changes-since': _SINCE_EVER})['servers']
+    except lib_exc.Forbidden:
+        return False, None
+    except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
+        return False, "Nova's servers list not read (%s)" % (
+            ' '.join(str(exc).split())[:200])
+    if any(s.get('id') != server_id for s in found):
+        # The ID filter was dropped (a policy that allows no filters):
+        # a page of other servers says nothing of this one.
+        return False, None
+    if not found:
+        return False, ("not in Nova's list of deleted servers (its rows "
+                       "archived)")
+    server = found[0]
+    if server.get('status') == 'DELETED':
+        when = server.get('OS-SRV-USG:terminated_at') or server.get(
+            'updated')
+        return False, "Nova's servers list shows it DELETED at %s" % when
+    return True, ("Nova's servers list shows it %s (its instance mapping "
+                  "is lost?)" % server.get('status'))
 
 
 def undecided(exc):

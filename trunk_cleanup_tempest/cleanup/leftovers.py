@@ -137,17 +137,23 @@ def server_state(servers_client, server_id):
     """The server as Nova shows it.
 
     ``present`` is False only when Nova proves the server gone (see
-    :func:`~.evidence.server_gone`). Any other answer, or none, leaves it
-    present with status ``UNKNOWN``: what cannot be proven gone is treated
-    as alive.
+    :func:`~.evidence.server_gone` and :func:`~.evidence.listed`). Any
+    other answer, or none, leaves it present with status ``UNKNOWN``: what
+    cannot be proven gone is treated as alive.
     """
     try:
         server = servers_client.show_server(server_id)['server']
     except lib_exc.NotFound as exc:
         proof = evidence.server_gone(exc, server_id)
         if proof:
-            return ResourceState(kind=SERVER, id=server_id, present=False,
-                                 evidence=proof)
+            alive, what = evidence.listed(servers_client, server_id)
+            if alive:
+                return ResourceState(
+                    kind=SERVER, id=server_id, present=True, status=UNKNOWN,
+                    evidence='%s, but %s' % (proof, what))
+            return ResourceState(
+                kind=SERVER, id=server_id, present=False,
+                evidence='; '.join(filter(None, (proof, what))))
         return ResourceState(kind=SERVER, id=server_id, present=True,
                              status=UNKNOWN, evidence=evidence.undecided(exc))
     except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
