@@ -68,19 +68,17 @@ class Workload:
     """Orphaned trunks with subports, made directly (not through the proxy)."""
 
     def __init__(self, env, trunks, subports):
-        self.clients = clients_mod.from_environ(env)
-        provider = self.clients.ports_client.auth_provider
-        self.networks = networks_client.NetworksClient(provider, 'network',
-                                                       'RegionOne')
-        self.tags = tags_client.TagsClient(provider, 'network', 'RegionOne')
+        self.clients = clients_mod.from_environ(env, workers=16)
+        self.networks = self.clients.client(networks_client.NetworksClient,
+                                            'network')
+        self.tags = self.clients.client(tags_client.TagsClient, 'network')
         self.count = trunks
         self.subports = subports
 
     def lift_quotas(self, admin_env):
         """The workload is over Neutron's default quota of 500 ports."""
-        admin = clients_mod.from_environ(admin_env).ports_client
-        quotas = quotas_client.QuotasClient(admin.auth_provider, 'network',
-                                            'RegionOne')
+        quotas = clients_mod.from_environ(admin_env).client(
+            quotas_client.QuotasClient, 'network')
         self.clients.ports_client.list_ports(limit=1)  # authenticates
         project = self.clients.ports_client.project_id
         quotas.update_quotas(project, port=-1, trunk=-1, network=-1)
@@ -230,7 +228,7 @@ def main(argv=None, out=sys.stdout):
     if not cloud.layout().processes.alive(faultproxy.NAME):
         proxy.start()
     proxy.program(latency=args.latency)
-    proxied = clients_mod.from_environ(proxy.environ())
+    proxied = clients_mod.from_environ(proxy.environ(), workers=args.workers)
     work = Workload(cloud.environ(), args.trunks, args.subports)
     work.lift_quotas(cloud.environ('admin'))
     floor = work.floor()

@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 
 import fixtures
 from oslotest import base
@@ -55,15 +56,14 @@ class Clients(clients_mod.CloudClients):
     """The library's three clients plus what the tests use to set up."""
 
     def __init__(self, env, **kwargs):
+        kwargs.setdefault('workers', 8)
         base_clients = clients_mod.from_environ(env, **kwargs)
         self.__dict__.update(base_clients.__dict__)
-        provider = self.ports_client.auth_provider
-        self.networks_client = networks_client.NetworksClient(
-            provider, 'network', 'RegionOne')
-        self.subnets_client = subnets_client.SubnetsClient(
-            provider, 'network', 'RegionOne')
-        self.tags_client = tags_client.TagsClient(
-            provider, 'network', 'RegionOne')
+        self.networks_client = self.client(networks_client.NetworksClient,
+                                           'network')
+        self.subnets_client = self.client(subnets_client.SubnetsClient,
+                                          'network')
+        self.tags_client = self.client(tags_client.TagsClient, 'network')
 
 
 class FunctionalTestCase(base.BaseTestCase):
@@ -150,6 +150,31 @@ class FunctionalTestCase(base.BaseTestCase):
         footprint = cleanup.record_server(clients, server, 'user')
         self.delete_server(clients, server)
         return footprint
+
+    def light_trunks(self, count, tag, subports=1):
+        """``count`` trunks on one network, no server: quick to make."""
+        net = self.network(subnet=False)
+        made = []
+        for _ in range(count):
+            parent = self.port(net['id'])
+            subs = [self.port(net['id']) for _ in range(subports)]
+            trunk = self.demo.trunks_client.create_trunk(
+                port_id=parent['id'], sub_ports=[
+                    {'port_id': p['id'], 'segmentation_type': 'vlan',
+                     'segmentation_id': 100 + i}
+                    for i, p in enumerate(subs)])['trunk']
+            self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
+            self.demo.tags_client.create_tag('trunks', trunk['id'], tag)
+            made.append(trunk)
+        return made
+
+    def left_bound_by_nova(self, port_id):
+        """As Nova leaves a port whose unbind was lost.
+
+        The parent still names a server Nova has deleted (and archived).
+        """
+        self.admin.ports_client.update_port(
+            port_id, device_id=str(uuid.uuid4()), device_owner='compute:nova')
 
     def delete_trunk(self, clients, trunk_id):
         try:

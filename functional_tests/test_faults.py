@@ -65,7 +65,7 @@ class FaultSuite(base.FunctionalTestCase):
         super().setUp()
         self.proxy = self.fault_proxy()
         self.faulty = base.Clients(self.proxy.environ(),
-                                   http_timeout=CLIENT_TIMEOUT)
+                                   timeout=CLIENT_TIMEOUT)
         # Through the proxy, waiting as long as the proxy holds a request.
         self.patient = base.Clients(self.proxy.environ())
         # Something that is not the footprint's, to show it is spared.

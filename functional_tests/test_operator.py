@@ -15,9 +15,14 @@
 """The operator command, run as a process against the local cloud."""
 
 import json
+import os
+import re
 import uuid
 
+import fixtures
 from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib.services.identity.v3 import application_credentials_client
 
 from functional_tests import base
 from trunk_cleanup_tempest.localcloud import faultproxy
@@ -61,7 +66,8 @@ class TestOperatorCommand(base.FunctionalTestCase):
                                   '--yes')
         self.assertEqual(1, code, err)
         self.assertEqual(before, self.snapshot())
-        self.assertEqual(2, out.count('evidence   parent-unbound'))
+        self.assertEqual(2, len(re.findall(r'\| evidence +\| parent-unbound',
+                                           out)), out)
         # A dry run changes nothing.
         code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
                                   '--include-unbound', '--older-than', '0s')
@@ -104,6 +110,106 @@ class TestOperatorCommand(base.FunctionalTestCase):
                                   '-f', 'json', env=self.admin_env)
         self.assertEqual(1, code, err)
         self.assertEqual([orphan], [o['trunk_id'] for o in json.loads(out)])
+
+
+class TestAuthentication(base.FunctionalTestCase):
+    """Every way the openstack CLI authenticates, and its output."""
+
+    def application_credential(self):
+        """One of demo's, as an operator hands to a tool."""
+        provider = self.demo.ports_client.auth_provider
+        credentials = self.demo.client(
+            application_credentials_client.ApplicationCredentialsClient,
+            'identity')
+        user = provider.session.get_user_id()
+        made = credentials.create_application_credential(
+            user, name=data_utils.rand_name('trunk-cleanup'))[
+                'application_credential']
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        credentials.delete_application_credential, user,
+                        made['id'])
+        return {'OS_AUTH_TYPE': 'v3applicationcredential',
+                'OS_AUTH_URL': self.demo_env['OS_AUTH_URL'],
+                'OS_APPLICATION_CREDENTIAL_ID': made['id'],
+                'OS_APPLICATION_CREDENTIAL_SECRET': made['secret']}
+
+    def test_application_credential(self):
+        tag = data_utils.rand_name('appcred')
+        footprint = self.orphan(tag=tag)
+        env = self.application_credential()
+        code, out, err = self.cli('orphans', '--tag', tag, '-f', 'value',
+                                  '-c', 'trunk_id', '-c', 'class', env=env)
+        self.assertEqual((1, '%s parent-unbound\n' % footprint.trunk_ids[0],
+                          ''), (code, out, err))
+        path = self.create_tempfiles([('fp', footprint.to_json())],
+                                     '.json')[0]
+        code, out, err = self.cli('cleanup', '--footprint', path, '--yes',
+                                  '--delete-parent-port', env=env)
+        self.assertEqual((0, ''), (code, err), out)
+        self.assertIn('clean:', out)
+        self.assertEqual([], self.demo.trunks_client.list_trunks(
+            id=footprint.trunk_ids)['trunks'])
+
+    def test_clouds_yaml_with_secure_yaml(self):
+        folder = self.useFixture(fixtures.TempDir()).path
+        env = self.demo_env
+        clouds = os.path.join(folder, 'clouds.yaml')
+        secure = os.path.join(folder, 'secure.yaml')
+        with open(clouds, 'w') as f:
+            f.write(json.dumps({'clouds': {'local': {
+                'region_name': env['OS_REGION_NAME'], 'auth': {
+                    'auth_url': env['OS_AUTH_URL'],
+                    'username': env['OS_USERNAME'],
+                    'project_name': env['OS_PROJECT_NAME'],
+                    'user_domain_name': 'Default',
+                    'project_domain_name': 'Default'}}}}))
+        with open(secure, 'w') as f:
+            f.write(json.dumps({'clouds': {'local': {'auth': {
+                'password': env['OS_PASSWORD']}}}}))
+        trunk, _, _ = self.trunk()
+        code, out, err = self.cli(
+            '--os-cloud', 'local', 'inspect', '--trunk', trunk['id'], '-f',
+            'csv', '-c', 'kind', '-c', 'state',
+            env={'OS_CLIENT_CONFIG_FILE': clouds,
+                 'OS_CLIENT_SECURE_FILE': secure})
+        self.assertEqual((1, ''), (code, err), out)
+        self.assertEqual(['"kind","state"', '"trunk","present"'],
+                         out.splitlines()[:2])
+
+    def test_a_wrong_region_is_named(self):
+        for env, args in (
+                (self.demo_env, ('--os-region-name', 'Nowhere')),
+                ({k: v for k, v in self.demo_env.items()
+                  if k != 'OS_REGION_NAME'},
+                 ('--os-region-name', 'Nowhere'))):
+            code, out, err = self.cli(*args, 'orphans', env=env)
+            self.assertEqual((2, ''), (code, out), err)
+            self.assertEqual(1, len(err.splitlines()), err)
+            self.assertIn('Nowhere', err)
+
+    def test_a_system_scoped_admin_is_told_what_to_use(self):
+        """Neutron would show it no trunk at all: not "nothing left"."""
+        env = {k: v for k, v in self.admin_env.items()
+               if not k.startswith('OS_PROJECT_')}
+        env['OS_SYSTEM_SCOPE'] = 'all'
+        code, out, err = self.cli('orphans', '--all-projects', env=env)
+        self.assertEqual((2, ''), (code, out), err)
+        self.assertIn('the token is system-scoped', err)
+
+    def test_fifty_trunks_with_eight_workers_and_a_quiet_stderr(self):
+        tag = data_utils.rand_name('fifty')
+        trunks = self.light_trunks(50, tag)
+        for trunk in trunks:
+            self.left_bound_by_nova(trunk['port_id'])
+        code, out, err = self.cli(
+            'cleanup', '--orphans', '--tag', tag, '--project',
+            trunks[0]['project_id'], '--unbind-stale',
+            '--delete-parent-port', '--yes', '--workers', '8',
+            env=self.admin_env)
+        self.assertEqual((0, ''), (code, err), out[-2000:])
+        self.assertIn('50 of 50 footprint(s) clean', out)
+        self.assertEqual([], self.admin.trunks_client.list_trunks(
+            id=[t['id'] for t in trunks])['trunks'])
 
 
 class TestBadInput(base.FunctionalTestCase):

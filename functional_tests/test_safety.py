@@ -32,7 +32,6 @@ folder; ``python -m functional_tests.fault_summary`` prints the total.
 import json
 import os
 import subprocess
-import uuid
 
 from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
@@ -114,31 +113,6 @@ class SafetySuite(base.FunctionalTestCase):
         server = self.boot(parent['id'], clients)
         return ([trunk['id']], [parent['id']] + [s['id'] for s in subs],
                 server)
-
-    def light_trunks(self, count, tag, subports=1):
-        """``count`` trunks on one network, no server: quick to make."""
-        net = self.network(subnet=False)
-        made = []
-        for _ in range(count):
-            parent = self.port(net['id'])
-            subs = [self.port(net['id']) for _ in range(subports)]
-            trunk = self.demo.trunks_client.create_trunk(
-                port_id=parent['id'], sub_ports=[
-                    {'port_id': p['id'], 'segmentation_type': 'vlan',
-                     'segmentation_id': 100 + i}
-                    for i, p in enumerate(subs)])['trunk']
-            self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
-            self.demo.tags_client.create_tag('trunks', trunk['id'], tag)
-            made.append(trunk)
-        return made
-
-    def left_bound_by_nova(self, port_id):
-        """As Nova leaves a port whose unbind was lost.
-
-        The parent still names a server Nova has deleted (and archived).
-        """
-        self.admin.ports_client.update_port(
-            port_id, device_id=str(uuid.uuid4()), device_owner='compute:nova')
 
     def lose_instance_mapping(self, server_id):
         """Nova's API database forgets where a live server lives.

@@ -113,7 +113,7 @@ class TestRecordInspectCleanup(CommandTestCase):
                                     '--delete-parent-port',
                                     stdin=self.fp.to_json())
         self.assertEqual(0, code, out)
-        self.assertIn('evidence   server-deleted', out)
+        self.assertRegex(out, r'\| evidence +\| server-deleted +\| trunk')
         self.assertIn('clean:', out)
         code, out, _ = self.run_cli('inspect', '--footprint', '-',
                                     stdin=self.fp.to_json())
@@ -163,9 +163,9 @@ class TestOrphans(CommandTestCase):
         # The unproven one is refused, and says why.
         self.assertEqual(1, code, out)
         self.assertIn('3 of 4 footprint(s) clean, 0 with a failure', out)
-        self.assertIn('refuse               trunk %s: not proven: no '
-                      'deleted server is known to have used it'
-                      % self.unbound, out)
+        self.assertRegex(out, r'\| refused +\| refuse +\| trunk +\| %s '
+                         r'\| not proven: no deleted server is known to '
+                         r'have used it' % self.unbound)
         self.assertIn('] 4/4 trunks', err)
         self.assertEqual(sorted([self.trunk, self.unbound]),
                          sorted(self.cloud.trunks))
@@ -273,7 +273,7 @@ class TestBadInput(CommandTestCase):
         def factory():
             from trunk_cleanup_tempest.services import clients
             return clients.from_environ({'OS_PASSWORD': 's3cr3t-pw'})
-        err = self.assertBadInput(('orphans',), 'OS_AUTH_URL',
+        err = self.assertBadInput(('orphans',), 'auth_url',
                                   factory=factory)
         self.assertNotIn('s3cr3t-pw', err)
 

@@ -21,7 +21,6 @@ reached, always with a one-line reason.
 """
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -37,13 +36,12 @@ from trunk_cleanup_tempest.cleanup import executor
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cleanup import report as report_mod
+from trunk_cleanup_tempest.cmd import output
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 EXIT_CLEAN = 0
 EXIT_LEFT = 1
 EXIT_BAD_INPUT = 2
-# Seconds an API call may take where no --timeout says otherwise.
-DEFAULT_HTTP_TIMEOUT = 60
 # The command's own journal, beside (not shared with) watch's.
 JOURNAL = 'cleanup'
 DEFAULT_STATE_DIR = os.path.join(
@@ -123,20 +121,16 @@ def _add_orphan_filters(parser):
                              % os.path.join(DEFAULT_STATE_DIR, JOURNAL))
 
 
-def _add_format(parser):
-    parser.add_argument('-f', '--format', choices=('table', 'json'),
-                        default='table')
-
-
-def build_parser():
+def build_parser(argv=()):
+    """The parser; ``argv`` tells which auth type's options to offer."""
     parser = Parser(
         prog='trunk-cleanup',
         description='Find and clean the Neutron trunks, subports and parent '
-                    'ports that deleted servers left behind. Credentials: '
-                    '--os-cloud/OS_CLOUD (clouds.yaml), else the OS_* '
-                    'variables (Keystone v3).')
-    parser.add_argument('--os-cloud', metavar='NAME',
-                        help='a cloud of clouds.yaml (default: $OS_CLOUD)')
+                    'ports that deleted servers left behind. Credentials '
+                    'as for the openstack CLI: --os-cloud/OS_CLOUD '
+                    '(clouds.yaml, secure.yaml), the OS_* variables, or '
+                    'the --os-* options.')
+    clients_mod.register_arguments(parser, list(argv))
     parser.add_argument('--debug', action='store_true',
                         help='log every API call (tokens and passwords '
                              'are never logged)')
@@ -152,7 +146,7 @@ def build_parser():
     inspect = sub.add_parser('inspect',
                              help='show what of a trunk footprint is left')
     _add_target(inspect)
-    _add_format(inspect)
+    output.add_arguments(inspect)
 
     orphans = sub.add_parser(
         'orphans', help='trunks whose parent port is unbound or names a '
@@ -160,7 +154,7 @@ def build_parser():
                         '(server-deleted, parent-unbound, undecidable) and '
                         'the evidence for it')
     _add_orphan_filters(orphans)
-    _add_format(orphans)
+    output.add_arguments(orphans)
 
     clean = sub.add_parser(
         'cleanup', help='detach subports, delete the trunk, then the '
@@ -191,7 +185,7 @@ def build_parser():
     clean.add_argument('--interval', type=_positive(float), default=1.0,
                        help='first wait between two tries; it doubles '
                             '(default: %(default)s)')
-    _add_format(clean)
+    output.add_arguments(clean)
 
     watch = sub.add_parser(
         'watch', help='clean the trunk of each server Nova deletes, from '
@@ -273,46 +267,49 @@ def _require_trunks(clients):
 
 # -- output --------------------------------------------------------------
 
-def _table(rows, out):
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write('  '.join(str(c).ljust(w) for c, w in zip(row, widths))
-                  .rstrip() + '\n')
+LEFTOVER_COLUMNS = ('kind', 'id', 'state', 'status', 'device_id',
+                    'device_owner', 'project_id', 'revision_number',
+                    'updated_at', 'evidence')
+ORPHAN_COLUMNS = ('trunk_id', 'name', 'project_id', 'parent_port_id',
+                  'subport_ids', 'server_id', 'updated_at', 'class',
+                  'reason', 'evidence')
+# What a table shows unless -c asks for more.
+ORPHAN_SHOWN = ('trunk_id', 'project_id', 'subports', 'updated_at',
+                'class', 'reason')
+REPORT_COLUMNS = ('trunk_ids', 'outcome', 'action', 'kind', 'id', 'detail')
 
 
-def _print_leftovers(found, fmt, out):
-    if fmt == 'json':
-        out.write(json.dumps(found.to_dict(), indent=2, sort_keys=True)
-                  + '\n')
+def _print_leftovers(found, args, out):
+    if args.format in output.RECORDS:
+        output.emit_record(args, out, found.to_dict())
         return
-    rows = [('kind', 'id', 'state', 'status', 'device_id')]
     server = [found.server] if found.server else []
-    for res in server + list(found.trunks.values()) + list(
-            found.ports.values()):
-        rows.append((res.role or res.kind, res.id,
-                     'present' if res.present else 'gone',
-                     res.status or '', res.device_id or ''))
-    _table(rows, out)
-    out.write('clean: nothing of the footprint is left\n' if found.clean
-              else '%d resource(s) of the footprint left\n'
-              % len(found.present))
+    rows = [dict(kind=res.role or res.kind, id=res.id,
+                 state='present' if res.present else 'gone',
+                 status=res.status, device_id=res.device_id,
+                 device_owner=res.device_owner, project_id=res.project_id,
+                 revision_number=res.revision_number,
+                 updated_at=res.updated_at, evidence=res.evidence)
+            for res in server + list(found.trunks.values()) +
+            list(found.ports.values())]
+    output.emit_rows(args, out, rows, LEFTOVER_COLUMNS,
+                     shown=LEFTOVER_COLUMNS[:5])
+    if args.format == 'table':
+        out.write('clean: nothing of the footprint is left\n' if found.clean
+                  else '%d resource(s) of the footprint left\n'
+                  % len(found.present))
 
 
-def _print_orphans(orphans, fmt, out):
-    if fmt == 'json':
-        out.write(json.dumps([o.to_dict() for o in orphans], indent=2,
-                             sort_keys=True) + '\n')
-        return
-    if orphans:
-        rows = [('trunk', 'project', 'subports', 'updated', 'class',
-                 'reason')]
-        rows += [(o.trunk.trunk_id, o.trunk.project_id,
-                  len(o.trunk.subports), o.updated_at or '', o.cls,
-                  o.reason) for o in orphans]
-        _table(rows, out)
-    proven = sum(1 for o in orphans if o.proven)
-    out.write('%d orphaned trunk(s), %d proven (server deleted)\n'
-              % (len(orphans), proven))
+def _print_orphans(orphans, args, out):
+    rows = [dict(o.to_dict(), subports=len(o.trunk.subports))
+            for o in orphans]
+    output.emit_rows(args, out, rows, ORPHAN_COLUMNS + ('subports',),
+                     shown=(None if args.format in output.RECORDS
+                            else ORPHAN_SHOWN))
+    if args.format == 'table':
+        proven = sum(1 for o in orphans if o.proven)
+        out.write('%d orphaned trunk(s), %d proven (server deleted)\n'
+                  % (len(orphans), proven))
 
 
 class Progress:
@@ -338,22 +335,37 @@ class Progress:
                 self.stream.flush()
 
 
-def _print_reports(reports, fmt, out):
-    if fmt == 'json':
+def _report_rows(report):
+    """A report's lines: evidence, actions, then what is left or kept."""
+    trunks = ', '.join(report.footprint.trunk_ids)
+    rows = [dict(outcome='evidence', action=shown['class'], kind='trunk',
+                 id=trunk_id, detail=shown['evidence'])
+            for trunk_id, shown in sorted(report.evidence.items())]
+    rows += [a.to_dict() for a in report.actions]
+    rows += [dict(outcome=state, action='', kind=r['kind'], id=r['id'],
+                  detail=r['reason'])
+             for state, left in (('left', report.left),
+                                 ('kept', report.kept)) for r in left]
+    return [dict(row, trunk_ids=trunks) for row in rows]
+
+
+def _print_reports(reports, args, out):
+    if args.format in output.RECORDS:
         data = [r.to_dict() for r in reports]
-        out.write(json.dumps(data[0] if len(data) == 1 else data, indent=2,
-                             sort_keys=True) + '\n')
+        output.emit_record(args, out, data[0] if len(data) == 1 else data)
         return
-    for report in reports:
-        if len(reports) > 1:
-            out.write('== trunk(s) %s\n' % ', '.join(
-                report.footprint.trunk_ids))
-        out.write(str(report) + '\n')
-    if len(reports) > 1:
-        clean = sum(1 for r in reports if r.clean)
-        failed = sum(1 for r in reports if r.count(report_mod.FAILED))
-        out.write('%d of %d footprint(s) clean, %d with a failure\n'
-                  % (clean, len(reports), failed))
+    rows = [row for r in reports for row in _report_rows(r)]
+    output.emit_rows(args, out, rows, REPORT_COLUMNS,
+                     shown=REPORT_COLUMNS[int(len(reports) == 1):])
+    if args.format != 'table':
+        return
+    if len(reports) == 1:
+        out.write(reports[0].summary + '\n')
+        return
+    clean = sum(1 for r in reports if r.clean)
+    failed = sum(1 for r in reports if r.count(report_mod.FAILED))
+    out.write('%d of %d footprint(s) clean, %d with a failure\n'
+              % (clean, len(reports), failed))
 
 
 # -- commands ------------------------------------------------------------
@@ -381,11 +393,11 @@ def run(args, clients, out, err, stdin):
         return EXIT_CLEAN
     if args.command == 'orphans':
         orphans = _orphans(args, clients)
-        _print_orphans(orphans, args.format, out)
+        _print_orphans(orphans, args, out)
         return EXIT_LEFT if orphans else EXIT_CLEAN
     if args.command == 'inspect':
         found = cleanup.inspect(clients, _footprint(args, clients, stdin))
-        _print_leftovers(found, args.format, out)
+        _print_leftovers(found, args, out)
         return EXIT_CLEAN if found.clean else EXIT_LEFT
     if args.include_unbound and args.older_than is None:
         raise BadInput('--include-unbound needs --older-than AGE: a trunk '
@@ -404,10 +416,12 @@ def run(args, clients, out, err, stdin):
         unbind_stale=args.unbind_stale, timeout=args.timeout,
         interval=args.interval, journal=_journal(args))
     if not reports:
-        out.write('[]\n' if args.format == 'json' else
-                  'nothing to do: no orphaned trunk\n')
+        if args.format in output.RECORDS:
+            output.emit_record(args, out, [])
+        elif args.format == 'table':
+            out.write('nothing to do: no orphaned trunk\n')
         return EXIT_CLEAN
-    _print_reports(reports, args.format, out)
+    _print_reports(reports, args, out)
     return EXIT_CLEAN if all(r.clean for r in reports) else EXIT_LEFT
 
 
@@ -448,7 +462,8 @@ def watch(args, clients, out, stop=None):
 
 def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
          stdin=sys.stdin):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     # tempest.lib omits tokens and passwords from what it logs.
     logging.basicConfig(stream=err, format='%(asctime)s %(levelname)s '
@@ -460,15 +475,15 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
         if clients_factory is None:
             # No call waits for ever: one that hangs fails like any other.
             clients = clients_mod.from_args(
-                args.os_cloud, http_timeout=getattr(args, 'timeout', None) or
-                DEFAULT_HTTP_TIMEOUT)
+                args, workers=getattr(args, 'workers', 1),
+                timeout=getattr(args, 'timeout', None))
         else:
             clients = clients_factory()
         if args.command == 'watch':
             return watch(args, clients, out)
         return run(args, clients, out, err, stdin)
     except (cleanup.CleanupError, clients_mod.MissingCredentials,
-            BadInput) as exc:
+            clients_mod.CloudError, output.BadColumn, BadInput) as exc:
         return _fail(err, str(exc))
     except lib_exc.Unauthorized:
         return _fail(err, 'the cloud refused the credentials (HTTP 401)')

@@ -12,188 +12,275 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Service clients for the operator command, built from ``OS_*`` variables.
+"""Service clients for the operator command, authenticated as ``openstack``.
 
 tempest.lib already has every client the library needs (Neutron's
-``TrunksClient`` and ``PortsClient``, Nova's ``ServersClient``); this only
-authenticates them the way every OpenStack command line does. Inside
-tempest a ``Manager`` such as ``os_primary`` plays the same part.
+``TrunksClient`` and ``PortsClient``, Nova's ``ServersClient``). Outside
+tempest they are authenticated exactly as the openstack CLI authenticates:
+``openstack.config`` reads clouds.yaml, secure.yaml, the ``OS_*``
+variables and the ``--os-*`` options, and a keystoneauth1 session does the
+rest, so every auth type (password, token, application credential, OIDC)
+and every scope (project, domain, system) works. The clients take their
+token and endpoints from that session and send their requests through
+its connection pool. Inside tempest a ``Manager`` such as ``os_primary``
+plays the same part.
 """
 
-import os
+import logging
 
+from keystoneauth1 import exceptions as ksa_exc
+from keystoneauth1 import session as ksa_session
+from openstack.config import loader
+from openstack import exceptions as sdk_exc
 from tempest.lib import auth
+from tempest.lib import exceptions as lib_exc
 from tempest.lib.services.compute import servers_client
 from tempest.lib.services.network import extensions_client
 from tempest.lib.services.network import ports_client
 from tempest.lib.services.network import trunks_client
-import yaml
 
-REQUIRED = ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME')
-# Service types whose catalog endpoint can be overridden, as openstacksdk
-# does with OS_<TYPE>_ENDPOINT_OVERRIDE (<type>_endpoint_override in
-# clouds.yaml).
-OVERRIDABLE = ('network', 'compute')
+# Seconds an API call may take when neither --os-api-timeout nor the
+# caller says otherwise: none waits for ever.
+DEFAULT_TIMEOUT = 60
 
 
 class MissingCredentials(ValueError):
-    """The environment does not say how to reach the cloud."""
+    """The configuration does not say how to reach the cloud."""
 
 
-class OverridingAuthProvider(auth.KeystoneV3AuthProvider):
-    """Keystone v3 auth whose catalog URL is replaced for some services.
+class CloudError(ValueError):
+    """The cloud cannot be used as configured (no endpoint, refused)."""
 
-    :param overrides: ``{service type: URL}`` used instead of the catalog's
-        endpoint (a proxy, a private address).
+
+class SessionAuthProvider:
+    """tempest.lib's auth provider over a keystoneauth1 session.
+
+    It gives the clients the session's token and the endpoint of their
+    service in the configured region and interface, or the endpoint
+    override (``OS_NETWORK_ENDPOINT_OVERRIDE``, ``network_endpoint_override``
+    in clouds.yaml). Keystone is only asked once a client makes its first
+    call.
+
+    :param cloud: an ``openstack.config`` ``CloudRegion``.
     """
 
-    def __init__(self, *args, overrides=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.overrides = dict(overrides or {})
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self.session = cloud.get_session()
+        self.credentials = _Credentials(self)
+        self._endpoints = {}
+        self._scope_checked = False
+
+    def get_token(self):
+        token = _keystone(self.session.get_token)
+        if not self._scope_checked:
+            self._check_scope()
+            self._scope_checked = True
+        return token
+
+    def _check_scope(self):
+        """Refuse a token that Neutron would answer with empty lists.
+
+        Neutron's and Nova's policies for ports, trunks and servers are
+        project-scoped (``scope_types=['project']``): a system- or
+        domain-scoped token is not refused, its lists come back empty,
+        which would read as "nothing left".
+        """
+        get_access = getattr(self.session.auth, 'get_access', None)
+        if get_access is None:
+            return
+        ref = _keystone(get_access, self.session)
+        if ref.system_scoped or ref.domain_scoped:
+            raise CloudError(
+                'the token is %s-scoped: Neutron and Nova show ports, trunks '
+                'and servers to project-scoped tokens only (their lists '
+                'would come back empty); use a project-scoped admin '
+                '(OS_PROJECT_NAME or --os-project-name) with --all-projects '
+                'or --project' % ('system' if ref.system_scoped
+                                  else 'domain'))
 
     def base_url(self, filters, auth_data=None):
-        override = self.overrides.get(filters.get('service'))
-        if override:
-            return auth.apply_url_filters(override.rstrip('/'), filters)
-        return super().base_url(filters, auth_data)
+        service = filters['service']
+        if service not in self._endpoints:
+            self._endpoints[service] = self._endpoint(service)
+        return auth.apply_url_filters(self._endpoints[service], filters)
+
+    def _endpoint(self, service):
+        url = self.cloud.get_endpoint(service) or _keystone(
+            self.cloud.get_endpoint_from_catalog, service)
+        if not url:
+            raise CloudError(
+                'no %s endpoint in region %s for the %s interface in the '
+                'catalog (--os-region-name, --os-interface)' % (
+                    service, self.cloud.get_region_name(service) or '(none)',
+                    self.cloud.get_interface(service)))
+        return url.rstrip('/')
+
+    def auth_request(self, method, url, headers=None, body=None,
+                     filters=None):
+        base = self.base_url(filters)
+        headers = dict(headers or {}, **{'X-Auth-Token': self.get_token()})
+        return ('%s/%s' % (base, url) if url else base), headers, body
+
+    def project_id(self):
+        return _keystone(self.session.get_project_id)
+
+
+class _Credentials:
+    """What the library asks of credentials: the token's project."""
+
+    def __init__(self, provider):
+        self._provider = provider
+
+    @property
+    def project_id(self):
+        return self._provider.project_id()
+
+    # tempest.lib's clients call it so.
+    tenant_id = project_id
+
+
+def _keystone(call, *args):
+    """Call keystoneauth1; its errors as tempest.lib's or built-in ones."""
+    try:
+        return call(*args)
+    except ksa_exc.Unauthorized as exc:
+        raise lib_exc.Unauthorized(str(exc))
+    except ksa_exc.Forbidden as exc:
+        raise lib_exc.Forbidden(str(exc))
+    except (ksa_exc.ConnectTimeout, ksa_exc.RequestTimeout) as exc:
+        raise TimeoutError('Keystone: %s' % exc) from exc
+    except ksa_exc.ConnectionError as exc:
+        raise ConnectionError('Keystone: %s' % exc) from exc
+    except ksa_exc.MissingRequiredOptions as exc:
+        raise MissingCredentials(str(exc))
+    except ksa_exc.ClientException as exc:
+        raise CloudError('Keystone: %s' % exc) from exc
+
+
+class _Response(dict):
+    """A requests response as tempest.lib's own http object returns it."""
+
+    def __init__(self, resp, url):
+        super().__init__((k.lower(), v) for k, v in resp.headers.items())
+        self.status = resp.status_code
+        self['status'] = str(resp.status_code)
+        self.reason = resp.reason
+        self['content-location'] = url
+
+
+class SessionHttp:
+    """tempest.lib's ``http_obj``, sent through the keystoneauth1 session.
+
+    One pool of connections kept open across calls and shared by every
+    client and worker, sized to the workers so that none is thrown away;
+    one timeout for every call. A request that may not have reached the
+    cloud, or whose answer was lost, raises ``ConnectionError`` or
+    ``TimeoutError``, as the library expects of any transport.
+    """
+
+    def __init__(self, session, pool_size, timeout):
+        adapter = ksa_session.TCPKeepAliveAdapter(
+            pool_connections=pool_size, pool_maxsize=pool_size)
+        session.session.mount('http://', adapter)
+        session.session.mount('https://', adapter)
+        self.session = session
+        self.timeout = timeout
+
+    def request(self, url, method, headers=None, body=None, chunked=False,
+                preload_content=True):
+        try:
+            resp = self.session.request(
+                url, method, headers=headers, data=body,
+                authenticated=False, raise_exc=False, log=False,
+                timeout=self.timeout, connect_retries=0)
+        except (ksa_exc.ConnectTimeout, ksa_exc.RequestTimeout) as exc:
+            raise TimeoutError(str(exc)) from exc
+        except ksa_exc.ConnectionError as exc:
+            raise ConnectionError(str(exc)) from exc
+        return _Response(resp, url), resp.content
 
 
 class CloudClients:
     """The network and compute clients the cleanup library uses."""
 
     def __init__(self, auth_provider, region, endpoint_type='publicURL',
-                 **kwargs):
-        def client(cls, service):
-            return cls(auth_provider, service, region,
-                       endpoint_type=endpoint_type, **kwargs)
-        self.trunks_client = client(trunks_client.TrunksClient, 'network')
-        self.ports_client = client(ports_client.PortsClient, 'network')
-        self.servers_client = client(servers_client.ServersClient,
-                                     'compute')
-        self.extensions_client = client(extensions_client.ExtensionsClient,
-                                        'network')
+                 http=None, **kwargs):
+        self._made = dict(auth_provider=auth_provider, region=region,
+                          endpoint_type=endpoint_type, **kwargs)
+        self._http = http
+        self.trunks_client = self.client(trunks_client.TrunksClient,
+                                         'network')
+        self.ports_client = self.client(ports_client.PortsClient, 'network')
+        self.servers_client = self.client(servers_client.ServersClient,
+                                          'compute')
+        self.extensions_client = self.client(
+            extensions_client.ExtensionsClient, 'network')
+
+    def client(self, cls, service):
+        """Another tempest.lib client, on the same session and pool."""
+        made = cls(service=service, **self._made)
+        if self._http is not None:
+            made.http_obj = self._http
+        return made
 
 
-def config_files(environ=None):
-    """Where clouds.yaml is looked for, as openstacksdk looks."""
-    env = os.environ if environ is None else environ
-    dirs = [os.getcwd(), os.path.expanduser('~/.config/openstack'),
-            '/etc/openstack']
-    files = [os.path.join(d, 'clouds.yaml') for d in dirs]
-    if env.get('OS_CLIENT_CONFIG_FILE'):
-        files.insert(0, env['OS_CLIENT_CONFIG_FILE'])
-    return files
+def register_arguments(parser, argv):
+    """The openstack CLI's ``--os-*`` options (and their ``OS_*``)."""
+    loader.OpenStackConfig().register_argparse_arguments(parser, argv)
 
 
-def cloud_environ(name, files=None):
-    """The ``OS_*`` variables that cloud ``name`` of clouds.yaml stands for.
+def from_args(args=None, workers=1, timeout=None):
+    """Clients for what ``args`` (of :func:`register_arguments`) name.
 
-    A ``secure.yaml`` beside the clouds.yaml (where passwords often live)
-    is merged in.
+    With no ``args``, the ``OS_*`` variables and ``OS_CLOUD`` decide, as
+    for the openstack CLI.
 
-    :raises MissingCredentials: no such cloud, or a file that is not YAML.
+    :param workers: how many threads call at once: the connection pool's
+        size.
+    :param timeout: seconds a call may take, unless the configuration
+        sets ``api_timeout``.
+    :raises MissingCredentials: no cloud of that name, or not enough to
+        authenticate with (never echoing a secret).
     """
-    files = files if files is not None else config_files()
-    for path in files:
-        if not os.path.exists(path):
-            continue
-        try:
-            with open(path) as f:
-                clouds = (yaml.safe_load(f) or {}).get('clouds') or {}
-            secure = os.path.join(os.path.dirname(path), 'secure.yaml')
-            if os.path.exists(secure):
-                with open(secure) as f:
-                    secrets = (yaml.safe_load(f) or {}).get('clouds') or {}
-            else:
-                secrets = {}
-        except (OSError, yaml.YAMLError, AttributeError) as exc:
-            raise MissingCredentials('cannot read %s: %s' % (path, exc))
-        if name in clouds:
-            cloud = _merge(clouds[name], secrets.get(name) or {})
-            return _as_environ(cloud)
-    raise MissingCredentials('cloud %r not found in %s' % (
-        name, ', '.join(files)))
+    try:
+        cloud = loader.OpenStackConfig().get_one(argparse=args)
+        return from_cloud(cloud, workers, timeout)
+    except (sdk_exc.ConfigException, ksa_exc.ClientException) as exc:
+        raise MissingCredentials(_one_line(exc))
 
 
-def _merge(base, extra):
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+def from_environ(environ, workers=1, timeout=None):
+    """Clients for the ``OS_*`` variables of ``environ``, not the process's.
 
-
-def _as_environ(cloud):
-    creds = cloud.get('auth') or {}
-    pairs = {
-        'OS_AUTH_URL': creds.get('auth_url'),
-        'OS_USERNAME': creds.get('username'),
-        'OS_PASSWORD': creds.get('password'),
-        'OS_PROJECT_NAME': creds.get('project_name'),
-        'OS_USER_DOMAIN_NAME': creds.get('user_domain_name') or
-        creds.get('domain_name'),
-        'OS_PROJECT_DOMAIN_NAME': creds.get('project_domain_name') or
-        creds.get('domain_name'),
-        'OS_REGION_NAME': cloud.get('region_name'),
-        'OS_INTERFACE': cloud.get('interface'),
-        'OS_CACERT': cloud.get('cacert'),
-        'OS_INSECURE': 'true' if cloud.get('verify') is False else '',
-    }
-    for kind in OVERRIDABLE:
-        pairs[_override_variable(kind)] = cloud.get(
-            '%s_endpoint_override' % kind)
-    return {k: str(v) for k, v in pairs.items() if v}
-
-
-def _override_variable(service_type):
-    return 'OS_%s_ENDPOINT_OVERRIDE' % service_type.upper()
-
-
-def from_args(os_cloud=None, environ=None, **client_kwargs):
-    """Clients for ``--os-cloud``/``OS_CLOUD`` or else the ``OS_*``."""
-    env = os.environ if environ is None else environ
-    name = os_cloud or env.get('OS_CLOUD')
-    if name:
-        return from_environ(cloud_environ(name, config_files(env)),
-                            **client_kwargs)
-    return from_environ(env, **client_kwargs)
-
-
-def from_environ(environ=None, **client_kwargs):
-    """Authenticate with Keystone v3 from ``OS_*`` variables.
-
-    Nothing is sent until the first call of a client.
-    ``OS_NETWORK_ENDPOINT_OVERRIDE`` and ``OS_COMPUTE_ENDPOINT_OVERRIDE``
-    replace the catalog's endpoints, as in openstacksdk.
-
-    :param client_kwargs: for every tempest.lib client (``http_timeout``).
-
-    :raises MissingCredentials: naming every variable that is missing, and
-        never echoing the password.
+    Each ``OS_<NAME>`` is the configuration key ``<name>``, as
+    ``openstack.config`` reads the process's environment.
     """
-    env = os.environ if environ is None else environ
-    missing = [name for name in REQUIRED if not env.get(name)]
-    if missing:
-        raise MissingCredentials('missing %s in the environment (source '
-                                 'an openrc file first)' % ', '.join(missing))
-    auth_url = env['OS_AUTH_URL'].rstrip('/')
-    if not auth_url.endswith('/v3'):
-        auth_url += '/v3'
-    creds = auth.KeystoneV3Credentials(
-        username=env['OS_USERNAME'], password=env['OS_PASSWORD'],
-        project_name=env['OS_PROJECT_NAME'],
-        user_domain_name=env.get('OS_USER_DOMAIN_NAME', 'Default'),
-        project_domain_name=env.get('OS_PROJECT_DOMAIN_NAME', 'Default'))
-    tls = {'disable_ssl_certificate_validation':
-           env.get('OS_INSECURE', '').lower() in ('1', 'true', 'yes'),
-           'ca_certs': env.get('OS_CACERT')}
-    overrides = {kind: env[_override_variable(kind)] for kind in OVERRIDABLE
-                 if env.get(_override_variable(kind))}
-    provider = OverridingAuthProvider(creds, auth_url, overrides=overrides,
-                                      **tls)
-    interface = env.get('OS_INTERFACE', 'public').replace('URL', '')
-    return CloudClients(provider, env.get('OS_REGION_NAME', 'RegionOne'),
-                        endpoint_type=interface + 'URL',
-                        **dict(tls, **client_kwargs))
+    config = {key[3:].lower(): value for key, value in environ.items()
+              if key.startswith('OS_') and value}
+    name = config.pop('cloud', None)
+    try:
+        cloud = loader.OpenStackConfig(
+            load_envvars=False, load_yaml_config=bool(name)).get_one(
+                cloud=name, **config)
+        return from_cloud(cloud, workers, timeout)
+    except (sdk_exc.ConfigException, ksa_exc.ClientException) as exc:
+        raise MissingCredentials(_one_line(exc))
+
+
+def from_cloud(cloud, workers=1, timeout=None):
+    """Clients over one ``openstack.config`` ``CloudRegion``."""
+    provider = SessionAuthProvider(cloud)
+    timeout = cloud.config.get('api_timeout') or timeout or DEFAULT_TIMEOUT
+    http = SessionHttp(provider.session, max(workers, 1), float(timeout))
+    # Who called what is logged by tempest.lib; urllib3's own retries and
+    # pool notices would repeat it on stderr.
+    logging.getLogger('urllib3').setLevel(logging.ERROR)
+    return CloudClients(provider, cloud.get_region_name('network'),
+                        endpoint_type='%sURL' % cloud.get_interface(
+                            'network'),
+                        http=http)
+
+
+def _one_line(exc):
+    return ' '.join(str(exc).split())
