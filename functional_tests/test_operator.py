@@ -244,6 +244,11 @@ class TestBadInput(base.FunctionalTestCase):
         self.assertIn('refused the credentials', err.splitlines()[-1])
         self.assertNotIn('wrong-password-x', out + err)
 
+    def test_unreachable_keystone(self):
+        env = dict(self.demo_env, OS_AUTH_URL='http://127.0.0.1:9/v3')
+        self.assertOneLineError('Keystone: Unable to establish connection',
+                                *self.cli('orphans', env=env))
+
     def test_debug_logs_requests_but_never_the_token_or_password(self):
         trunk, _, _ = self.trunk()
         code, out, err = self.cli('--debug', 'inspect', '--trunk',

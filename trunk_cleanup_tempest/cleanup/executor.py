@@ -25,6 +25,7 @@ on them since the plan was made is never hurt.
 """
 
 from concurrent import futures
+import contextlib
 import functools
 import json
 import re
@@ -45,6 +46,9 @@ LOG = logging.getLogger(__name__)
 
 # Seconds a shared re-read of ports waits for other workers to ask too.
 READ_GATHER = 0.4
+# In a batch, it may wait up to this long while the cloud is busy with
+# other workers' writes (see SharedReader).
+READ_GATHER_BUSY = 1.0
 
 # Neutron's 409 types that name the trunk a port is pinned by.
 _PINNED_BY_TRUNK = ('PortInUseAsSubPort', 'PortInUseAsTrunkParent')
@@ -79,6 +83,28 @@ class _Outcome(Exception):
         self.detail = detail
 
 
+class Traffic:
+    """The writes a batch has in flight, watched by its shared reads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.writes = 0
+        self.listeners = []
+
+    @contextlib.contextmanager
+    def writing(self):
+        with self.lock:
+            self.writes += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.writes -= 1
+            for cond in self.listeners:
+                with cond:
+                    cond.notify_all()
+
+
 class SharedReader:
     """Coalesces the reads of concurrent workers into shared list calls.
 
@@ -90,18 +116,30 @@ class SharedReader:
     the others (less once all ``parties`` have asked, or a call's worth of
     IDs is in): a little latency for far fewer calls.
 
+    Given the batch's :class:`Traffic`, the lead waits only while at
+    least ``busy`` writes of other workers are in flight: the cloud has
+    work meanwhile, so the wait costs no throughput; once it would idle,
+    the read goes at once.
+
     :param list_call: a filtered list call, e.g. ``list_ports``.
     :param key: the list in its answer, e.g. ``'ports'``.
     :param parties: how many workers may ask at once.
     :param gather: seconds a read may wait for more askers.
+    :param traffic: the batch's writes in flight, or None.
+    :param busy: how many of them keep a read waiting.
     """
 
-    def __init__(self, list_call, key, parties=1, gather=0.0):
+    def __init__(self, list_call, key, parties=1, gather=0.0, traffic=None,
+                 busy=0):
         self.list_call = list_call
         self.key = key
         self.parties = parties
         self.gather = gather
+        self.traffic = traffic
+        self.busy_writes = busy
         self.cond = threading.Condition()
+        if traffic is not None:
+            traffic.listeners.append(self.cond)
         self.waiting = set()
         self.askers = 0
         self.collecting = 1
@@ -130,7 +168,8 @@ class SharedReader:
                 self.busy = True
                 deadline = time.monotonic() + self.gather
                 while (self.askers < self.parties and
-                       len(self.waiting) < listing.IDS_PER_CALL):
+                       len(self.waiting) < listing.IDS_PER_CALL and
+                       self._cloud_busy()):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
@@ -144,6 +183,10 @@ class SharedReader:
         if batch is not None:
             self._read(batch, generation)
         return {i: self.items[i] for i in ids if self.items.get(i)}
+
+    def _cloud_busy(self):
+        return (self.traffic is None or
+                self.traffic.writes >= self.busy_writes)
 
     def _read(self, batch, generation):
         try:
@@ -198,6 +241,8 @@ class Executor:
         self.read_trunks = read_trunks or (
             lambda ids: listing.by_id(clients.trunks_client.list_trunks,
                                       'trunks', ids))
+        # The batch's writes in flight, which its shared reads watch.
+        self.traffic = getattr(read_ports, 'traffic', None) or Traffic()
         # The revision each trunk and port is expected at: as planned,
         # then as this run's own writes left it.
         self.revisions = {}
@@ -338,12 +383,13 @@ class Executor:
         headers = self._if_match(resource_id)
         method, expected = ('PUT', 200) if body is not None else (
             'DELETE', 204)
-        if method == 'PUT':
-            resp, data = client.put(uri, json.dumps(body), headers=headers,
-                                    extra_headers=True)
-        else:
-            resp, data = client.delete(uri, headers=headers,
-                                       extra_headers=True)
+        with self.traffic.writing():
+            if method == 'PUT':
+                resp, data = client.put(uri, json.dumps(body),
+                                        headers=headers, extra_headers=True)
+            else:
+                resp, data = client.delete(uri, headers=headers,
+                                           extra_headers=True)
         client.expected_success(expected, resp.status)
         return json.loads(data) if data else {}
 
@@ -808,12 +854,14 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
                     'its own', error_text(exc))
         found = [None] * len(footprints)
     parties = min(workers, len(footprints))
+    traffic = Traffic()
+    shared = dict(parties=parties, gather=READ_GATHER_BUSY, traffic=traffic,
+                  busy=max(1, parties // 2))
     readers = {
         'read_ports': SharedReader(clients.ports_client.list_ports, 'ports',
-                                   parties=parties, gather=READ_GATHER),
+                                   **shared),
         'read_trunks': SharedReader(clients.trunks_client.list_trunks,
-                                    'trunks', parties=parties,
-                                    gather=READ_GATHER)}
+                                    'trunks', **shared)}
     remaining = [len(footprints)]
     lock = threading.Lock()
 

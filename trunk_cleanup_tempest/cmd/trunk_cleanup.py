@@ -471,6 +471,11 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
                         level=logging.DEBUG if args.debug else (
                             logging.INFO if args.command == 'watch'
                             else logging.WARNING))
+    if not args.debug:
+        # What went wrong is the one line below; keystoneauth's and
+        # urllib3's own notices (discovery, retries, pools) would repeat it.
+        for noisy in ('keystoneauth', 'urllib3'):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         if clients_factory is None:
             # No call waits for ever: one that hangs fails like any other.

@@ -26,8 +26,6 @@ its connection pool. Inside tempest a ``Manager`` such as ``os_primary``
 plays the same part.
 """
 
-import logging
-
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import session as ksa_session
 from openstack.config import loader
@@ -273,9 +271,6 @@ def from_cloud(cloud, workers=1, timeout=None):
     provider = SessionAuthProvider(cloud)
     timeout = cloud.config.get('api_timeout') or timeout or DEFAULT_TIMEOUT
     http = SessionHttp(provider.session, max(workers, 1), float(timeout))
-    # Who called what is logged by tempest.lib; urllib3's own retries and
-    # pool notices would repeat it on stderr.
-    logging.getLogger('urllib3').setLevel(logging.ERROR)
     return CloudClients(provider, cloud.get_region_name('network'),
                         endpoint_type='%sURL' % cloud.get_interface(
                             'network'),
