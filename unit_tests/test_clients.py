@@ -83,6 +83,19 @@ class TestClients(base.BaseTestCase):
                          'interface in the catalog (--os-region-name, '
                          '--os-interface)', str(exc))
 
+    def test_no_region_named_and_many_in_the_catalog(self):
+        cloud = clients.from_environ(ENV)
+        provider = signed_in(cloud, token(regions=('RegionOne', 'R2')))
+        exc = self.assertRaises(clients.CloudError, provider.base_url,
+                                {'service': 'compute'})
+        self.assertEqual('the catalog offers compute in regions R2, '
+                         'RegionOne: name one with --os-region-name '
+                         '(OS_REGION_NAME)', str(exc))
+        cloud = clients.from_environ(ENV)
+        provider = signed_in(cloud, token())
+        self.assertEqual('http://RegionOne-pub:8774/v2.1',
+                         provider.base_url({'service': 'compute'}))
+
     def test_a_wrong_region_is_named(self):
         cloud = clients.from_environ(dict(ENV, OS_REGION_NAME='Nowhere'))
         provider = signed_in(cloud, token())
@@ -100,13 +113,14 @@ class TestClients(base.BaseTestCase):
         self.assertEqual('http://proxy:2/v2.1', provider.base_url(
             {'service': 'compute'}))
 
-    def test_system_and_domain_scope_are_refused(self):
-        """Neutron would answer their lists empty: "nothing left"."""
+    def test_tokens_not_scoped_to_a_project_are_refused(self):
+        """Neutron's and Nova's policies for them are project-scoped."""
         system = ksa_fixture.V3Token()
         system.set_system_scope()
         domain = ksa_fixture.V3Token()
         domain.set_domain_scope(id='default')
-        for made, scope in ((system, 'system'), (domain, 'domain')):
+        for made, scope in ((system, 'system'), (domain, 'domain'),
+                            (ksa_fixture.V3Token(), 'not')):
             cloud = clients.from_environ(dict(ENV, OS_SYSTEM_SCOPE='all'))
             provider = signed_in(cloud, made)
             self.assertIsNone(provider.credentials.project_id)

@@ -72,20 +72,23 @@ def listed(servers_client, server_id):
     """What Nova's servers list says of a server its show called gone.
 
     The show finds a server through its instance mapping: a live server
-    whose mapping is lost (a cell database restored from backup, a failed
-    move) answers the same ``itemNotFound`` as a deleted one. The list
-    reads each cell's own records, deleted ones included: for a caller
-    that may list all projects (an admin), it either shows the server
+    whose mapping is lost (the API database restored from an older backup,
+    a failed move) answers the same ``itemNotFound`` as a deleted one. The
+    list reads the mapped cells' own records, deleted ones included: for a
+    caller that may list all projects (an admin), it shows the server
     deleted, at the time Nova deleted it, or alive, or not at all (its
-    rows archived). Others cannot filter the list by ID: their answer is
-    None, and the show's proof stands alone.
+    rows archived, or in a cell the list did not read: unmapped, down). So
+    only "alive" changes what the show proved. Others cannot filter the
+    list by ID: their answer is None, and the show's proof stands alone.
 
     :returns: (alive, what): ``alive`` is True when the list shows the
         server not deleted; ``what`` says what the list showed, or None.
     """
     try:
+        # Two at most: one if the ID filter holds, and a page of others
+        # (cheaply) if a policy dropped it.
         found = servers_client.list_servers(
-            detail=True, all_tenants=True, uuid=server_id,
+            detail=True, all_tenants=True, uuid=server_id, limit=2,
             **{'changes-since': _SINCE_EVER})['servers']
     except lib_exc.Forbidden:
         return False, None
@@ -97,13 +100,14 @@ def listed(servers_client, server_id):
         # a page of other servers says nothing of this one.
         return False, None
     if not found:
-        return False, ("not in Nova's list of deleted servers (its rows "
-                       "archived)")
+        return False, ("Nova's servers list does not show it either (its "
+                       "rows archived, or in a cell the list did not read)")
     server = found[0]
     if server.get('status') == 'DELETED':
         when = server.get('OS-SRV-USG:terminated_at') or server.get(
             'updated')
-        return False, "Nova's servers list shows it DELETED at %s" % when
+        return False, "Nova's servers list shows it DELETED%s" % (
+            ' at %s' % when if when else '')
     return True, ("Nova's servers list shows it %s (its instance mapping "
                   "is lost?)" % server.get('status'))
 

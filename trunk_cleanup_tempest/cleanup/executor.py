@@ -44,10 +44,8 @@ from trunk_cleanup_tempest.cleanup import report
 
 LOG = logging.getLogger(__name__)
 
-# Seconds a shared re-read of ports waits for other workers to ask too.
-READ_GATHER = 0.4
-# In a batch, it may wait up to this long while the cloud is busy with
-# other workers' writes (see SharedReader).
+# Seconds a shared re-read in a batch may wait for other workers to ask
+# too, while the cloud is busy with their writes (see SharedReader).
 READ_GATHER_BUSY = 1.0
 
 # Neutron's 409 types that name the trunk a port is pinned by.
@@ -117,8 +115,8 @@ class SharedReader:
     IDs is in): a little latency for far fewer calls.
 
     Given the batch's :class:`Traffic`, the lead waits only while at
-    least ``busy`` writes of other workers are in flight: the cloud has
-    work meanwhile, so the wait costs no throughput; once it would idle,
+    least half the workers still asking are writing: the cloud has work
+    meanwhile, so the wait costs little throughput; once it would idle,
     the read goes at once.
 
     :param list_call: a filtered list call, e.g. ``list_ports``.
@@ -126,17 +124,14 @@ class SharedReader:
     :param parties: how many workers may ask at once.
     :param gather: seconds a read may wait for more askers.
     :param traffic: the batch's writes in flight, or None.
-    :param busy: how many of them keep a read waiting.
     """
 
-    def __init__(self, list_call, key, parties=1, gather=0.0, traffic=None,
-                 busy=0):
+    def __init__(self, list_call, key, parties=1, gather=0.0, traffic=None):
         self.list_call = list_call
         self.key = key
         self.parties = parties
         self.gather = gather
         self.traffic = traffic
-        self.busy_writes = busy
         self.cond = threading.Condition()
         if traffic is not None:
             traffic.listeners.append(self.cond)
@@ -186,7 +181,7 @@ class SharedReader:
 
     def _cloud_busy(self):
         return (self.traffic is None or
-                self.traffic.writes >= self.busy_writes)
+                self.traffic.writes >= max(1, self.parties // 2))
 
     def _read(self, batch, generation):
         try:
@@ -855,8 +850,7 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
         found = [None] * len(footprints)
     parties = min(workers, len(footprints))
     traffic = Traffic()
-    shared = dict(parties=parties, gather=READ_GATHER_BUSY, traffic=traffic,
-                  busy=max(1, parties // 2))
+    shared = dict(parties=parties, gather=READ_GATHER_BUSY, traffic=traffic)
     readers = {
         'read_ports': SharedReader(clients.ports_client.list_ports, 'ports',
                                    **shared),

@@ -346,6 +346,8 @@ def _report_rows(report):
                   detail=r['reason'])
              for state, left in (('left', report.left),
                                  ('kept', report.kept)) for r in left]
+    rows.append(dict(outcome='summary', action='', kind='footprint',
+                     id=trunks, detail=report.summary))
     return [dict(row, trunk_ids=trunks) for row in rows]
 
 
@@ -357,10 +359,7 @@ def _print_reports(reports, args, out):
     rows = [row for r in reports for row in _report_rows(r)]
     output.emit_rows(args, out, rows, REPORT_COLUMNS,
                      shown=REPORT_COLUMNS[int(len(reports) == 1):])
-    if args.format != 'table':
-        return
-    if len(reports) == 1:
-        out.write(reports[0].summary + '\n')
+    if args.format != 'table' or len(reports) == 1:
         return
     clean = sum(1 for r in reports if r.clean)
     failed = sum(1 for r in reports if r.count(report_mod.FAILED))

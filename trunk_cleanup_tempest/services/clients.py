@@ -77,25 +77,27 @@ class SessionAuthProvider:
         return token
 
     def _check_scope(self):
-        """Refuse a token that Neutron would answer with empty lists.
+        """Refuse a token that is not scoped to a project.
 
         Neutron's and Nova's policies for ports, trunks and servers are
-        project-scoped (``scope_types=['project']``): a system- or
-        domain-scoped token is not refused, its lists come back empty,
-        which would read as "nothing left".
+        project-scoped (``scope_types=['project']``): under scope
+        enforcement they refuse any other token, call by call, and where
+        scope is not enforced their answers to it depend on the deployment.
+        Neither is a base to clean from.
         """
         get_access = getattr(self.session.auth, 'get_access', None)
         if get_access is None:
             return
         ref = _keystone(get_access, self.session)
-        if ref.system_scoped or ref.domain_scoped:
+        if not ref.project_scoped:
+            scope = ('system' if ref.system_scoped else
+                     'domain' if ref.domain_scoped else 'not')
             raise CloudError(
-                'the token is %s-scoped: Neutron and Nova show ports, trunks '
-                'and servers to project-scoped tokens only (their lists '
-                'would come back empty); use a project-scoped admin '
-                '(OS_PROJECT_NAME or --os-project-name) with --all-projects '
-                'or --project' % ('system' if ref.system_scoped
-                                  else 'domain'))
+                'the token is %s-scoped: Neutron\'s and Nova\'s policies '
+                'for ports, trunks and servers are project-scoped; use a '
+                'project-scoped admin (OS_PROJECT_NAME or '
+                '--os-project-name) with --all-projects or --project'
+                % scope)
 
     def base_url(self, filters, auth_data=None):
         service = filters['service']
@@ -104,8 +106,12 @@ class SessionAuthProvider:
         return auth.apply_url_filters(self._endpoints[service], filters)
 
     def _endpoint(self, service):
-        url = self.cloud.get_endpoint(service) or _keystone(
-            self.cloud.get_endpoint_from_catalog, service)
+        url = self.cloud.get_endpoint(service)
+        if url:
+            return url.rstrip('/')
+        if not self.cloud.get_region_name(service):
+            self._one_region(service)
+        url = _keystone(self.cloud.get_endpoint_from_catalog, service)
         if not url:
             raise CloudError(
                 'no %s endpoint in region %s for the %s interface in the '
@@ -113,6 +119,24 @@ class SessionAuthProvider:
                     service, self.cloud.get_region_name(service) or '(none)',
                     self.cloud.get_interface(service)))
         return url.rstrip('/')
+
+    def _one_region(self, service):
+        """With no region named, the catalog must offer only one.
+
+        Otherwise Neutron and Nova could be taken from different regions,
+        and Nova's own ``itemNotFound`` would call every server of the
+        other region deleted.
+        """
+        catalog = _keystone(self.session.auth.get_access,
+                            self.session).service_catalog
+        regions = sorted({e.get('region_name') or e.get('region') or ''
+                          for e in catalog.get_endpoints(
+                              service_type=service).get(service, ())})
+        if len(regions) > 1:
+            raise CloudError(
+                'the catalog offers %s in regions %s: name one with '
+                '--os-region-name (OS_REGION_NAME)'
+                % (service, ', '.join(regions)))
 
     def auth_request(self, method, url, headers=None, body=None,
                      filters=None):
@@ -188,10 +212,12 @@ class SessionHttp:
     def request(self, url, method, headers=None, body=None, chunked=False,
                 preload_content=True):
         try:
+            # Nothing is sent twice: no retries, and a redirect is an
+            # answer (that tempest.lib reports), not followed.
             resp = self.session.request(
                 url, method, headers=headers, data=body,
                 authenticated=False, raise_exc=False, log=False,
-                timeout=self.timeout, connect_retries=0)
+                timeout=self.timeout, connect_retries=0, redirect=False)
         except (ksa_exc.ConnectTimeout, ksa_exc.RequestTimeout) as exc:
             raise TimeoutError(str(exc)) from exc
         except ksa_exc.ConnectionError as exc:
