@@ -14,9 +14,16 @@
 
 """``trunk-cleanup watch`` on the local cloud's bus, as a cloud runs it."""
 
+import os
 import time
 
+import fixtures
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib.services.identity.v3 import application_credentials_client
+
 from functional_tests import base
+from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 
 
 class TestWatch(base.FunctionalTestCase):
@@ -69,3 +76,47 @@ class TestWatch(base.FunctionalTestCase):
         self.assertIn(' - Failed: 0', out)
         # With watch running, the local cloud promises removal.
         self.assertIn('expected_after_server_delete = removed', conf)
+
+
+class TestWatchServiceCredentials(base.FunctionalTestCase):
+    """As OpenStack services run: credentials in the config file only."""
+
+    def test_application_credential_from_the_config_file(self):
+        credentials = self.admin.client(
+            application_credentials_client.ApplicationCredentialsClient,
+            'identity')
+        user = self.admin.ports_client.auth_provider.session.get_user_id()
+        made = credentials.create_application_credential(
+            user, name=data_utils.rand_name('watch'))[
+                'application_credential']
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        credentials.delete_application_credential, user,
+                        made['id'])
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'watch.conf')
+        with open(path, 'w') as f:
+            f.write('[service_credentials]\n'
+                    'auth_type = v3applicationcredential\n'
+                    'auth_url = %s\n'
+                    'application_credential_id = %s\n'
+                    'application_credential_secret = %s\n'
+                    'region_name = %s\n' % (
+                        self.admin_env['OS_AUTH_URL'], made['id'],
+                        made['secret'], self.admin_env['OS_REGION_NAME']))
+        # No OS_* variable at all: only the file can authenticate it.
+        self.cloud.start_watch('--config-file', path, environ={})
+        self.addCleanup(self.cloud.stop_watch)
+        pid = self.cloud.layout().processes.pid(cloud_mod.WATCH)
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            self.assertNotIn(made['secret'].encode(), f.read())
+
+        trunk, parent, subs = self.trunk(subports=2)
+        server = self.boot(parent['id'])
+        self.demo.servers_client.delete_server(server)
+
+        def removed():
+            ports, trunks = self.snapshot()
+            return (trunk['id'] not in trunks and
+                    not any(s['id'] in ports for s in subs))
+        self.wait_for(removed, 'watch removing trunk %s' % trunk['id'],
+                      timeout=10)

@@ -27,6 +27,7 @@ from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import fixture as ksa_fixture
 from keystoneauth1.identity import access as access_plugin
 from keystoneauth1.identity.v3 import application_credential
+from oslo_config import cfg
 from oslotest import base
 from tempest.lib import exceptions as lib_exc
 from tempest.lib.services.compute import servers_client
@@ -216,3 +217,43 @@ class TestClients(base.BaseTestCase):
             {'OS_USERNAME': 'demo', 'OS_PASSWORD': 's3cr3t-pw'})
         self.assertIn('auth_url', str(exc))
         self.assertNotIn('s3cr3t-pw', str(exc))
+
+
+class TestServiceCredentials(base.BaseTestCase):
+    """``watch`` reads its own credentials from its config file."""
+
+    def conf(self, **options):
+        """A config file as a service's, with ``options`` in its section."""
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'watch.conf')
+        with open(path, 'w') as f:
+            f.write('[%s]\n' % clients.CONF_GROUP + ''.join(
+                '%s = %s\n' % item for item in options.items()))
+        conf = cfg.ConfigOpts()
+        clients.register_conf_options(conf)
+        conf(['--config-file', path])
+        return conf
+
+    def test_an_application_credential_from_the_file(self):
+        conf = self.conf(auth_type='v3applicationcredential',
+                         auth_url='http://keystone.invalid:5000/v3',
+                         application_credential_id='abc',
+                         application_credential_secret='secret',
+                         region_name='R2', interface='internal')
+        cloud = clients.from_conf(conf, workers=4, timeout=9)
+        provider = cloud.ports_client.auth_provider
+        self.assertIsInstance(provider.session.auth,
+                              application_credential.ApplicationCredential)
+        self.assertEqual('R2', cloud.ports_client.region)
+        self.assertEqual('internalURL', cloud.ports_client.endpoint_type)
+        self.assertEqual(9.0, cloud.ports_client.http_obj.timeout)
+
+    def test_no_credentials_in_the_file(self):
+        self.assertIsNone(clients.from_conf(self.conf()))
+
+    def test_an_incomplete_section_is_named(self):
+        exc = self.assertRaises(clients.MissingCredentials,
+                                clients.from_conf,
+                                self.conf(auth_type='password'))
+        self.assertIn('[service_credentials]', str(exc))
+        self.assertIn('auth', str(exc))

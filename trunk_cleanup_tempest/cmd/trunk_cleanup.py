@@ -191,10 +191,19 @@ def build_parser(argv=()):
         'watch', help='clean the trunk of each server Nova deletes, from '
                       'its notifications, and sweep orphans periodically')
     watch.add_argument('--config-file', action='append', default=[],
-                       help='oslo.config file(s) naming the bus '
-                            '(transport_url), e.g. nova.conf')
+                       help='oslo.config file(s): the bus ([DEFAULT] '
+                            'transport_url, e.g. nova.conf) and the '
+                            'service\'s own credentials ([%s] auth_type, '
+                            'auth_url, application_credential_id...; '
+                            'without them, the OS_* variables)'
+                            % clients_mod.CONF_GROUP)
+    watch.add_argument('--config-dir', action='append', default=[],
+                       help='folder(s) of *.conf files, read after the '
+                            'config files')
     watch.add_argument('--transport-url',
-                       help='the bus, if no config file names it')
+                       help='the bus, if no config file names it (it '
+                            'shows its password in "ps": prefer a config '
+                            'file)')
     watch.add_argument('--exchange', default='nova',
                        help='the exchange Nova notifies on (default: '
                             '%(default)s)')
@@ -424,13 +433,21 @@ def run(args, clients, out, err, stdin):
     return EXIT_CLEAN if all(r.clean for r in reports) else EXIT_LEFT
 
 
-def watch(args, clients, out, stop=None):
+def watch_conf(args):
+    """The service's oslo.config files: its bus and its credentials."""
+    conf = cfg.ConfigOpts()
+    clients_mod.register_conf_options(conf)
+    conf([], project='trunk-cleanup', default_config_files=args.config_file,
+         default_config_dirs=args.config_dir)
+    return conf
+
+
+def watch(args, clients, out, stop=None, conf=None):
     """Run the cleanup service until SIGTERM (or ``stop`` is set)."""
     from trunk_cleanup_tempest.watch import service
 
     _require_trunks(clients)
-    conf = cfg.ConfigOpts()
-    conf([], project='trunk-cleanup', default_config_files=args.config_file)
+    conf = conf or watch_conf(args)
     watcher = service.Watcher(clients, workers=args.workers,
                               timeout=args.timeout, interval=args.interval,
                               sweep_older_than=args.sweep_older_than,
@@ -476,15 +493,17 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
         for noisy in ('keystoneauth', 'urllib3'):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        if clients_factory is None:
-            # No call waits for ever: one that hangs fails like any other.
-            clients = clients_mod.from_args(
-                args, workers=getattr(args, 'workers', 1),
-                timeout=getattr(args, 'timeout', None))
-        else:
+        conf = watch_conf(args) if args.command == 'watch' else None
+        if clients_factory is not None:
             clients = clients_factory()
+        else:
+            # No call waits for ever: one that hangs fails like any other.
+            sizes = dict(workers=getattr(args, 'workers', 1),
+                         timeout=getattr(args, 'timeout', None))
+            clients = ((conf and clients_mod.from_conf(conf, **sizes)) or
+                       clients_mod.from_args(args, **sizes))
         if args.command == 'watch':
-            return watch(args, clients, out)
+            return watch(args, clients, out, conf=conf)
         return run(args, clients, out, err, stdin)
     except (cleanup.CleanupError, clients_mod.MissingCredentials,
             clients_mod.CloudError, output.BadColumn, BadInput) as exc:
@@ -493,6 +512,8 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
         return _fail(err, 'the cloud refused the credentials (HTTP 401)')
     except (lib_exc.RestClientException,) + executor.CONNECTION_ERRORS as exc:
         return _fail(err, executor.error_text(exc))
+    except cfg.Error as exc:
+        return _fail(err, 'config: %s' % exc)
     except (listing.PaginationError, OSError) as exc:
         return _fail(err, '%s: %s' % (type(exc).__name__, exc))
     except KeyboardInterrupt:

@@ -282,11 +282,12 @@ class LocalCloud:
         ``expected_after_server_delete = removed`` does.
 
         :param extra: more arguments for ``watch``.
-        :param environ: its ``OS_*`` variables (default: the admin's).
+        :param environ: its ``OS_*`` variables (default: the admin's; ``{}``
+            for none, when a config file holds its credentials).
         """
         layout = self.layout()
-        env = dict(os.environ, **(environ or self.environ('admin')))
-        env.pop('OS_CLOUD', None)
+        env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+        env.update(self.environ('admin') if environ is None else environ)
         command = [sys.executable, '-m',
                    'trunk_cleanup_tempest.cmd.trunk_cleanup', 'watch',
                    '--config-file', layout.etc('nova', 'nova.conf'),

@@ -27,9 +27,12 @@ plays the same part.
 """
 
 from keystoneauth1 import exceptions as ksa_exc
+from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ksa_session
+from openstack.config import cloud_region
 from openstack.config import loader
 from openstack import exceptions as sdk_exc
+from oslo_config import cfg
 from tempest.lib import auth
 from tempest.lib import exceptions as lib_exc
 from tempest.lib.services.compute import servers_client
@@ -290,6 +293,59 @@ def from_environ(environ, workers=1, timeout=None):
         return from_cloud(cloud, workers, timeout)
     except (sdk_exc.ConfigException, ksa_exc.ClientException) as exc:
         raise MissingCredentials(_one_line(exc))
+
+
+# The section of a service's config file that holds its own credentials.
+CONF_GROUP = 'service_credentials'
+_CONF_OPTS = [
+    cfg.StrOpt('region_name',
+               help='Region of the network and compute endpoints; required '
+                    'when the catalog offers them in more than one.'),
+    cfg.StrOpt('interface', default='public',
+               choices=('public', 'internal', 'admin'),
+               help='Endpoint interface of the catalog to use.'),
+]
+
+
+def register_conf_options(conf, group=CONF_GROUP):
+    """Register the options a service's own credentials are read from.
+
+    keystoneauth1's auth and session options, as OpenStack services read
+    theirs (``auth_type``, ``auth_url``, ``application_credential_id``...,
+    ``cafile``, ``timeout``), plus the region and interface.
+    """
+    ks_loading.register_auth_conf_options(conf, group)
+    ks_loading.register_session_conf_options(conf, group)
+    conf.register_opts(_CONF_OPTS, group=group)
+
+
+def list_conf_options():
+    """For the sample config file (an application credential's options)."""
+    return [(CONF_GROUP, _CONF_OPTS +
+             ks_loading.get_session_conf_options() +
+             ks_loading.get_auth_common_conf_options() +
+             ks_loading.get_auth_plugin_conf_options(
+                 'v3applicationcredential'))]
+
+
+def from_conf(conf, group=CONF_GROUP, workers=1, timeout=None):
+    """Clients for the credentials in ``conf``'s ``group``; None if none.
+
+    :raises MissingCredentials: the section names an auth type but not
+        what it needs.
+    """
+    if not conf[group].auth_type:
+        return None
+    try:
+        auth = ks_loading.load_auth_from_conf_options(conf, group)
+        session = ks_loading.load_session_from_conf_options(conf, group,
+                                                            auth=auth)
+    except (ksa_exc.ClientException, cfg.Error) as exc:
+        raise MissingCredentials('[%s] %s' % (group, _one_line(exc)))
+    cloud = cloud_region.from_session(
+        session, region_name=conf[group].region_name,
+        interface=conf[group].interface)
+    return from_cloud(cloud, workers, session.timeout or timeout)
 
 
 def from_cloud(cloud, workers=1, timeout=None):
