@@ -120,3 +120,36 @@ class TestWatchServiceCredentials(base.FunctionalTestCase):
                     not any(s['id'] in ports for s in subs))
         self.wait_for(removed, 'watch removing trunk %s' % trunk['id'],
                       timeout=10)
+
+
+class TestWatchBacklog(base.FunctionalTestCase):
+    """``watch`` down while a server is deleted and its parent reused."""
+
+    def watch_log(self):
+        with open(self.cloud.layout().processes.log(cloud_mod.WATCH)) as f:
+            return f.read()
+
+    def test_a_trunk_built_after_the_delete_stays(self):
+        # Its queue exists (it is its pool's), and holds what comes while
+        # it is stopped.
+        self.cloud.start_watch()
+        self.cloud.stop_watch()
+        self.addCleanup(self.cloud.stop_watch)
+        old, parent, _ = self.trunk(subports=1)
+        server = self.boot(parent['id'])
+        self.delete_server(self.demo, server)
+        # The user builds anew on the parent port Nova kept.
+        self.delete_trunk(self.demo, old['id'])
+        sub = self.port(self.network(subnet=False)['id'])
+        new = self.demo.trunks_client.create_trunk(
+            port_id=parent['id'], sub_ports=[{
+                'port_id': sub['id'], 'segmentation_type': 'vlan',
+                'segmentation_id': 100}])['trunk']
+        self.addCleanup(self.delete_trunk, self.demo, new['id'])
+        before = self.snapshot()
+
+        self.cloud.start_watch()
+        self.wait_for(lambda: 'server %s deleted: on no trunk made before'
+                      % server in self.watch_log(),
+                      'watch handling the delete of %s' % server)
+        self.assertEqual(before, self.snapshot())

@@ -68,13 +68,46 @@ class TestWatcher(base.TestCase):
                                            [self.parent]).result()
         self.assertTrue(report.clean, str(report))
 
+    def test_a_trunk_made_after_the_delete_is_not_the_server_s(self):
+        """A late (or repeated) notification: the user built anew since."""
+        sent_at = datetime.datetime(2026, 11, 24, 9, 30,
+                                    tzinfo=datetime.timezone.utc)
+        self.stand_up()
+        self.cloud.delete_server(self.server)
+        # The user drops the old trunk and builds a new one on the parent
+        # Nova kept, after Nova announced the delete.
+        del self.cloud.trunks[self.trunk]
+        new_sub = self.cloud.add_port(created_at='2026-11-24T10:00:00Z')
+        new = self.cloud.add_trunk(self.parent, [new_sub],
+                                   updated_at='2026-11-24T10:00:00Z')
+        self.assertIsNone(self.watcher.delete_ended(
+            self.server, None, [self.parent], sent_at))
+        self.assertEqual([new], list(self.cloud.trunks))
+        self.assertIn(new_sub, self.cloud.ports)
+        self.assertEqual([], self.cloud.writes())
+
+    def test_a_subport_made_after_the_delete_keeps_the_trunk(self):
+        sent_at = datetime.datetime(2026, 11, 24, 9, 30,
+                                    tzinfo=datetime.timezone.utc)
+        self.stand_up()
+        self.cloud.delete_server(self.server)
+        new_sub = self.cloud.add_port(created_at='2026-11-24T10:00:00Z')
+        self.cloud.trunks[self.trunk]['sub_ports'].append(
+            {'port_id': new_sub, 'segmentation_type': 'vlan',
+             'segmentation_id': 300})
+        report = self.watcher.delete_ended(self.server, None, [self.parent],
+                                           sent_at).result()
+        self.assertFalse(report.clean, str(report))
+        self.assertIn(self.trunk, self.cloud.trunks)
+        self.assertIn(new_sub, self.cloud.ports)
+
     def test_end_handled_before_start_still_cleans(self):
         # Nova has unbound the port and the end's payload names no port,
         # so only the start (handled late) can find the trunk.
         self.stand_up()
         fp = cleanup.record_server(self.clients, self.server)
         self.assertIsNone(self.watcher.delete_ended(self.server, None, []))
-        self.patch(cleanup, 'record_server', lambda *a: fp)
+        self.patch(cleanup, 'record_server', lambda *a, **kw: fp)
         self.cloud.delete_server(self.server)
         report = self.watcher.delete_started(self.server, []).result()
         self.assertTrue(report.clean, str(report))
@@ -193,20 +226,23 @@ class TestEndpoint(base.TestCase):
 
     def test_dispatch(self):
         seen = []
+        times = []
 
         class Recorder:
-            def delete_started(self, server_id, ports):
+            def delete_started(self, server_id, ports, sent_at):
                 seen.append(('start', server_id, ports))
+                times.append(sent_at)
 
-            def delete_ended(self, server_id, project, ports):
+            def delete_ended(self, server_id, project, ports, sent_at):
                 seen.append(('end', server_id, project, ports))
+                times.append(sent_at)
                 raise RuntimeError('cloud down')
 
         endpoint = service.NotificationEndpoint(Recorder())
         handled = oslo_messaging.NotificationResult.HANDLED
         self.assertEqual(handled, endpoint.info(
             {}, 'nova-compute:h', 'instance.delete.start',
-            payload('s', ['p1']), {}))
+            payload('s', ['p1']), {'timestamp': '2026-11-24 09:30:00.5'}))
         self.assertEqual(handled, endpoint.info(
             {}, 'nova-compute:h', 'instance.delete.end',
             payload('s', [], 'proj'), {}))
@@ -214,6 +250,12 @@ class TestEndpoint(base.TestCase):
             {}, 'nova-compute:h', 'instance.delete.end', {}, {}))
         self.assertEqual([('start', 's', ['p1']), ('end', 's', 'proj', [])],
                          seen)
+        # oslo.messaging's timestamp is UTC; without one, the arrival.
+        self.assertEqual(datetime.datetime(
+            2026, 11, 24, 9, 30, 0, 500000, tzinfo=datetime.timezone.utc),
+            times[0])
+        self.assertLess(datetime.datetime.now(datetime.timezone.utc) -
+                        times[1], datetime.timedelta(seconds=5))
         self.assertTrue(endpoint.filter_rule.match(
             {}, {}, 'instance.delete.end', {}, {}))
         self.assertFalse(endpoint.filter_rule.match(

@@ -25,6 +25,7 @@ import json
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import listing
 
 # Who created the parent port: Nova deletes the ports it created and only
@@ -142,7 +143,33 @@ def trunk_record(trunk, parent_created_by=CREATED_BY_UNKNOWN):
             for s in trunk.get('sub_ports', ())))
 
 
-def record_server(clients, server_id, parent_created_by=None):
+def _made_before(trunk, created_before):
+    """Whether ``trunk`` (with its subports' ports) predates a moment.
+
+    A trunk or subport port made after it is not the deleted server's,
+    and one whose age is unknown cannot be proven to be.
+    """
+    if created_before is None:
+        return True
+    made = evidence.stamp(trunk.get('created_at'))
+    return made is not None and made <= created_before
+
+
+def _without_newer(clients, trunks, created_before):
+    """``trunks`` made before ``created_before``, less newer subports."""
+    trunks = [t for t in trunks if _made_before(t, created_before)]
+    if created_before is None or not trunks:
+        return trunks
+    sub_ids = [s['port_id'] for t in trunks for s in t.get('sub_ports', ())]
+    ports = listing.by_id(clients.ports_client.list_ports, 'ports', sub_ids)
+    return [dict(t, sub_ports=[
+        s for s in t.get('sub_ports', ())
+        if _made_before(ports.get(s['port_id'], {}), created_before)])
+        for t in trunks]
+
+
+def record_server(clients, server_id, parent_created_by=None,
+                  created_before=None):
     """Record the trunks a live server stands on, before it is deleted.
 
     :param clients: an object with ``servers_client``, ``ports_client`` and
@@ -152,6 +179,9 @@ def record_server(clients, server_id, parent_created_by=None):
         knows who created the parent ports. Neutron does not say, so without
         it a parent made before the server counts as the user's and any other
         as ``'unknown'``.
+    :param created_before: a timezone-aware datetime, e.g. when Nova said
+        the server was being deleted: trunks and subport ports made after
+        it are not the server's and are left out.
     :returns: a :class:`Footprint`; its ``trunks`` is empty when the server
         is on no trunk.
     :raises NotFound: the server does not exist (any more).
@@ -169,8 +199,9 @@ def record_server(clients, server_id, parent_created_by=None):
     trunks = []
     if ports:
         by_id = {p['id']: p for p in ports}
-        found = list(listing.paginated(clients.trunks_client.list_trunks,
-                                       'trunks', port_id=sorted(by_id)))
+        found = _without_newer(clients, listing.paginated(
+            clients.trunks_client.list_trunks, 'trunks',
+            port_id=sorted(by_id)), created_before)
         for trunk in found:
             created_by = parent_created_by
             if created_by is None:
@@ -191,18 +222,21 @@ def _guess_created_by(port, server):
     return CREATED_BY_UNKNOWN
 
 
-def record_ports(clients, port_ids, server_id=None, project_id=None):
+def record_ports(clients, port_ids, server_id=None, project_id=None,
+                 created_before=None):
     """The trunks whose parent ports are among ``port_ids``.
 
     What is left to link a deleted server to its trunks: the ports it
     named (in a notification, or still in their ``device_id``).
 
+    :param created_before: as for :func:`record_server`.
     :returns: a :class:`Footprint`, or None when no such trunk exists.
     """
     if not port_ids:
         return None
-    trunks = list(listing.paginated(clients.trunks_client.list_trunks,
-                                    'trunks', port_id=list(port_ids)))
+    trunks = _without_newer(clients, listing.paginated(
+        clients.trunks_client.list_trunks, 'trunks',
+        port_id=list(port_ids)), created_before)
     if not trunks:
         return None
     records = tuple(trunk_record(t) for t in trunks)

@@ -34,12 +34,14 @@ cloud's state, so nothing is kept but what is in flight.
 
 import collections
 from concurrent import futures
+import datetime
 import threading
 
 from oslo_log import log as logging
 import oslo_messaging
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import journal as journal_mod
 from trunk_cleanup_tempest.cleanup import report as report_mod
@@ -62,6 +64,19 @@ def _payload(payload):
         if port and port not in ports:
             ports.append(port)
     return data.get('uuid'), data.get('tenant_id'), ports
+
+
+def _sent_at(metadata):
+    """When Nova sent a notification (oslo.messaging's ``timestamp``).
+
+    Without one, when it arrived: a later bound, but still one that no
+    trunk made after the delete was handled can pass.
+    """
+    when = evidence.stamp(str((metadata or {}).get('timestamp') or ''))
+    if when is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    return when if when.tzinfo else when.replace(
+        tzinfo=datetime.timezone.utc)
 
 
 # The journal is the library's: the command keeps one too.
@@ -98,18 +113,25 @@ class Watcher:
 
     # -- notifications ----------------------------------------------------
 
-    def delete_started(self, server_id, port_ids):
+    def delete_started(self, server_id, port_ids, sent_at=None):
         """Record the footprint while the server and its ports exist.
+
+        Only trunks (and subport ports) made before Nova announced the
+        delete (``sent_at``) are the server's: one handled late (a backlog,
+        a notification delivered again) must not take a trunk the user
+        built since on the parent port Nova kept.
 
         :returns: a future of the report when the end of the delete was
             seen first (then the cleanup starts now), else None.
         """
         try:
-            footprint = cleanup.record_server(self.clients, server_id)
+            footprint = cleanup.record_server(self.clients, server_id,
+                                              created_before=sent_at)
         except cleanup.NotFound:
             footprint = None
         if footprint is None or not footprint.trunks:
-            footprint = fp_mod.record_ports(self.clients, port_ids, server_id)
+            footprint = fp_mod.record_ports(self.clients, port_ids, server_id,
+                                            created_before=sent_at)
         if footprint is None or not footprint.trunks:
             return None
         with self.lock:
@@ -120,9 +142,10 @@ class Watcher:
             return self._submit(footprint, 'server %s deleted' % server_id)
         return None
 
-    def delete_ended(self, server_id, project_id, port_ids):
+    def delete_ended(self, server_id, project_id, port_ids, sent_at=None):
         """Clean the trunk of a server Nova has deleted.
 
+        :param sent_at: as for :meth:`delete_started`.
         :returns: a future of the report, or None when the server stood on
             no trunk, as far as can be told yet.
         """
@@ -130,8 +153,12 @@ class Watcher:
             footprint = self.pending.pop(server_id, None)
         if footprint is None:
             footprint = fp_mod.record_ports(self.clients, port_ids,
-                                            server_id, project_id)
+                                            server_id, project_id,
+                                            created_before=sent_at)
         if footprint is None:
+            LOG.info('server %s deleted: on no trunk made before %s (as '
+                     'far as can be told yet)', server_id,
+                     sent_at.isoformat() if sent_at else 'now')
             with self.lock:
                 # Should its start still come, it will clean at once.
                 self.ended[server_id] = True
@@ -232,11 +259,13 @@ class NotificationEndpoint:
         server_id, project_id, ports = _payload(payload)
         if not server_id:
             return oslo_messaging.NotificationResult.HANDLED
+        sent_at = _sent_at(metadata)
         try:
             if event_type.endswith('.start'):
-                self.watcher.delete_started(server_id, ports)
+                self.watcher.delete_started(server_id, ports, sent_at)
             else:
-                self.watcher.delete_ended(server_id, project_id, ports)
+                self.watcher.delete_ended(server_id, project_id, ports,
+                                          sent_at)
         except Exception:
             # The sweep will find what this could not clean.
             LOG.exception('%s for server %s not handled', event_type,
