@@ -189,7 +189,7 @@ def build_parser(argv=()):
 
     watch = sub.add_parser(
         'watch', help='clean the trunk of each server Nova deletes, from '
-                      'its notifications, and sweep orphans periodically')
+                      'its notifications (and, if asked, sweep orphans)')
     watch.add_argument('--config-file', action='append', default=[],
                        help='oslo.config file(s): the bus ([DEFAULT] '
                             'transport_url, e.g. nova.conf) and the '
@@ -212,8 +212,14 @@ def build_parser(argv=()):
                             'kept, so a restart resumes them (default: '
                             '%(default)s)')
     watch.add_argument('--sweep-interval', type=_positive(float),
-                       default=300, help='seconds between orphan sweeps '
-                                         '(default: %(default)s)')
+                       default=300, help='seconds between retries of the '
+                                         'journal\'s unfinished cleanups '
+                                         '(and orphan sweeps, if asked '
+                                         'for; default: %(default)s)')
+    watch.add_argument('--sweep-orphans', action='store_true',
+                       help='also clean, every --sweep-interval, the '
+                            'orphans of every project whose server Nova '
+                            'proves deleted (off by default)')
     watch.add_argument('--sweep-older-than', type=_age, default='1h',
                        metavar='AGE',
                        help='sweep only trunks not updated for AGE, so a '
@@ -450,7 +456,10 @@ def watch(args, clients, out, stop=None, conf=None):
     conf = conf or watch_conf(args)
     watcher = service.Watcher(clients, workers=args.workers,
                               timeout=args.timeout, interval=args.interval,
-                              sweep_older_than=args.sweep_older_than,
+                              sweep_older_than=(args.sweep_older_than
+                                                if args.sweep_orphans
+                                                else None),
+                              sweep_orphans=args.sweep_orphans,
                               journal=service.Journal(args.state_dir))
     listener = service.listener(conf, watcher, args.transport_url,
                                 args.exchange)
@@ -466,8 +475,9 @@ def watch(args, clients, out, stop=None, conf=None):
     watcher.resume()
     sweeper.start()
     logging.getLogger(__name__).info(
-        'watching %s for deleted servers; sweeping every %ss',
-        service.TOPIC, args.sweep_interval)
+        'watching %s for deleted servers; every %ss, retrying the '
+        'journal%s', service.TOPIC, args.sweep_interval,
+        ' and sweeping orphans' if args.sweep_orphans else '')
     stop.wait()
     listener.stop()
     listener.wait()

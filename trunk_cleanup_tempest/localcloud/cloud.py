@@ -292,7 +292,8 @@ class LocalCloud:
                    'trunk_cleanup_tempest.cmd.trunk_cleanup', 'watch',
                    '--config-file', layout.etc('nova', 'nova.conf'),
                    '--state-dir', layout.path(WATCH),
-                   '--sweep-interval', '30', '--sweep-older-than', '10m',
+                   '--sweep-interval', '30', '--sweep-orphans',
+                   '--sweep-older-than', '10m',
                    '--interval', '0.5'] + list(extra)
         log = layout.processes.log(WATCH)
         # The log is appended to: only what this start writes counts.

@@ -96,12 +96,13 @@ class Watcher:
     MAX_REMEMBERED = 10000
 
     def __init__(self, clients, workers=8, timeout=60, interval=1.0,
-                 sweep_older_than=None, journal=None):
+                 sweep_older_than=None, journal=None, sweep_orphans=True):
         self.clients = clients
         self.journal = journal
         self.timeout = timeout
         self.interval = interval
         self.sweep_older_than = sweep_older_than
+        self.sweep_orphans = sweep_orphans
         self.pool = futures.ThreadPoolExecutor(max_workers=workers)
         self.workers = workers
         self.pending = {}
@@ -218,13 +219,18 @@ class Watcher:
         return [self._submit(fp, 'resumed') for fp in pending]
 
     def sweep(self):
-        """Resume the journal, then clean every old enough orphan, once."""
+        """Resume the journal, then clean every old enough orphan, once.
+
+        Orphans only when asked for (``sweep_orphans``): they are every
+        project's, not only the servers this service saw deleted.
+        """
         jobs = self.resume()
         # Only what the cloud proves: a trunk whose parent is merely
         # unbound may be waiting for a server that is still to come.
         orphans = [o for o in cleanup.find_orphans(
             self.clients, all_projects=True,
-            older_than=self.sweep_older_than) if o.proven]
+            older_than=self.sweep_older_than) if o.proven] if (
+                self.sweep_orphans) else []
         if not orphans and not jobs:
             LOG.debug('sweep: no orphaned trunk')
             return []
