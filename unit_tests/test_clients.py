@@ -255,5 +255,5 @@ class TestServiceCredentials(base.BaseTestCase):
         exc = self.assertRaises(clients.MissingCredentials,
                                 clients.from_conf,
                                 self.conf(auth_type='password'))
-        self.assertIn('[service_credentials]', str(exc))
+        self.assertIn('[trunk_cleanup_watch]', str(exc))
         self.assertIn('auth', str(exc))

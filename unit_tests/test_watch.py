@@ -86,6 +86,23 @@ class TestWatcher(base.TestCase):
         self.assertIn(new_sub, self.cloud.ports)
         self.assertEqual([], self.cloud.writes())
 
+    def test_only_an_earlier_second_is_before(self):
+        """Neutron keeps whole seconds; an unknown age proves nothing."""
+        self.stand_up()
+        fp = cleanup.record_server(self.clients, self.server)
+        made = datetime.datetime(2026, 11, 24, 9, 0,
+                                 tzinfo=datetime.timezone.utc)
+        for sent_at, kept in ((made + datetime.timedelta(seconds=1), 1),
+                              (made + datetime.timedelta(microseconds=900),
+                               0), (made, 0)):
+            found = cleanup.record_server(self.clients, self.server,
+                                          created_before=sent_at)
+            self.assertEqual(fp.trunk_ids[:kept], found.trunk_ids)
+        del self.cloud.trunks[self.trunk]['created_at']
+        self.assertIsNone(cleanup.footprint.record_ports(
+            self.clients, [self.parent],
+            created_before=made + datetime.timedelta(days=1)))
+
     def test_a_subport_made_after_the_delete_keeps_the_trunk(self):
         sent_at = datetime.datetime(2026, 11, 24, 9, 30,
                                     tzinfo=datetime.timezone.utc)
@@ -242,7 +259,7 @@ class TestEndpoint(base.TestCase):
         handled = oslo_messaging.NotificationResult.HANDLED
         self.assertEqual(handled, endpoint.info(
             {}, 'nova-compute:h', 'instance.delete.start',
-            payload('s', ['p1']), {'timestamp': '2026-11-24 09:30:00.5'}))
+            payload('s', ['p1']), {'timestamp': '2026-11-24 09:30:00.500000'}))
         self.assertEqual(handled, endpoint.info(
             {}, 'nova-compute:h', 'instance.delete.end',
             payload('s', [], 'proj'), {}))

@@ -22,11 +22,14 @@ deleted server and the trunk it leaves behind.
 import dataclasses
 import json
 
+from oslo_log import log as logging
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import listing
+
+LOG = logging.getLogger(__name__)
 
 # Who created the parent port: Nova deletes the ports it created and only
 # unbinds the ones it was given, so the two leave different leftovers.
@@ -143,16 +146,22 @@ def trunk_record(trunk, parent_created_by=CREATED_BY_UNKNOWN):
             for s in trunk.get('sub_ports', ())))
 
 
-def _made_before(trunk, created_before):
-    """Whether ``trunk`` (with its subports' ports) predates a moment.
+def _made_before(resource, created_before, kind='trunk'):
+    """Whether a trunk or port predates a moment (``created_before``).
 
-    A trunk or subport port made after it is not the deleted server's,
-    and one whose age is unknown cannot be proven to be.
+    One made after it is not the deleted server's, and one whose age is
+    unknown cannot be proven to be.
     """
     if created_before is None:
         return True
-    made = evidence.stamp(trunk.get('created_at'))
-    return made is not None and made <= created_before
+    made = evidence.stamp(resource.get('created_at'))
+    # Neutron keeps whole seconds: only an earlier second is surely before.
+    if made is not None and made < created_before.replace(microsecond=0):
+        return True
+    LOG.info('%s %s left alone: made at %s, not before %s', kind,
+             resource.get('id'), resource.get('created_at') or
+             'an unknown time', created_before.isoformat())
+    return False
 
 
 def _without_newer(clients, trunks, created_before):
@@ -162,10 +171,12 @@ def _without_newer(clients, trunks, created_before):
         return trunks
     sub_ids = [s['port_id'] for t in trunks for s in t.get('sub_ports', ())]
     ports = listing.by_id(clients.ports_client.list_ports, 'ports', sub_ids)
-    return [dict(t, sub_ports=[
-        s for s in t.get('sub_ports', ())
-        if _made_before(ports.get(s['port_id'], {}), created_before)])
-        for t in trunks]
+
+    def older(sub):
+        port = ports.get(sub['port_id'], {'id': sub['port_id']})
+        return _made_before(port, created_before, 'subport port')
+    return [dict(t, sub_ports=[s for s in t.get('sub_ports', ())
+                               if older(s)]) for t in trunks]
 
 
 def record_server(clients, server_id, parent_created_by=None,

@@ -23,6 +23,7 @@ reached, always with a one-line reason.
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -38,6 +39,8 @@ from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cleanup import report as report_mod
 from trunk_cleanup_tempest.cmd import output
 from trunk_cleanup_tempest.services import clients as clients_mod
+
+LOG = logging.getLogger(__name__)
 
 EXIT_CLEAN = 0
 EXIT_LEFT = 1
@@ -510,8 +513,13 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
             # No call waits for ever: one that hangs fails like any other.
             sizes = dict(workers=getattr(args, 'workers', 1),
                          timeout=getattr(args, 'timeout', None))
-            clients = ((conf and clients_mod.from_conf(conf, **sizes)) or
-                       clients_mod.from_args(args, **sizes))
+            clients = conf and clients_mod.from_conf(conf, **sizes)
+            if conf is not None:
+                LOG.info('credentials: %s', '[%s] of the config files'
+                         % clients_mod.CONF_GROUP if clients else
+                         'the OS_* variables (no [%s] in the config files)'
+                         % clients_mod.CONF_GROUP)
+            clients = clients or clients_mod.from_args(args, **sizes)
         if args.command == 'watch':
             return watch(args, clients, out, conf=conf)
         return run(args, clients, out, err, stdin)
@@ -522,6 +530,11 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
         return _fail(err, 'the cloud refused the credentials (HTTP 401)')
     except (lib_exc.RestClientException,) + executor.CONNECTION_ERRORS as exc:
         return _fail(err, executor.error_text(exc))
+    except cfg.ConfigFileParseError as exc:
+        # Its message quotes the line, which may hold a secret.
+        where = re.search(r'at (\S+:\d+)', str(exc))
+        return _fail(err, 'config: cannot parse %s' % (
+            where.group(1) if where else exc.config_file))
     except cfg.Error as exc:
         return _fail(err, 'config: %s' % exc)
     except (listing.PaginationError, OSError) as exc:

@@ -295,8 +295,10 @@ def from_environ(environ, workers=1, timeout=None):
         raise MissingCredentials(_one_line(exc))
 
 
-# The section of a service's config file that holds its own credentials.
-CONF_GROUP = 'service_credentials'
+# The section of a service's config file that holds its own credentials
+# (not ceilometer's ``service_credentials``: a shared file must not lend
+# another service's).
+CONF_GROUP = 'trunk_cleanup_watch'
 _CONF_OPTS = [
     cfg.StrOpt('region_name',
                help='Region of the network and compute endpoints; required '
@@ -334,7 +336,7 @@ def from_conf(conf, group=CONF_GROUP, workers=1, timeout=None):
     :raises MissingCredentials: the section names an auth type but not
         what it needs.
     """
-    if not conf[group].auth_type:
+    if not (conf[group].auth_type or conf[group].auth_section):
         return None
     try:
         auth = ks_loading.load_auth_from_conf_options(conf, group)

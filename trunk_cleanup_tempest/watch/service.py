@@ -74,6 +74,9 @@ def _sent_at(metadata):
     """
     when = evidence.stamp(str((metadata or {}).get('timestamp') or ''))
     if when is None:
+        LOG.warning('a notification without a readable timestamp (%r): '
+                    'trunks made before it arrived count as its server\'s',
+                    (metadata or {}).get('timestamp'))
         return datetime.datetime.now(datetime.timezone.utc)
     return when if when.tzinfo else when.replace(
         tzinfo=datetime.timezone.utc)
@@ -157,9 +160,9 @@ class Watcher:
                                             server_id, project_id,
                                             created_before=sent_at)
         if footprint is None:
-            LOG.info('server %s deleted: on no trunk made before %s (as '
-                     'far as can be told yet)', server_id,
-                     sent_at.isoformat() if sent_at else 'now')
+            LOG.info('server %s deleted: no trunk on its ports that '
+                     'Neutron made before %s (as far as can be told yet)',
+                     server_id, sent_at.isoformat() if sent_at else 'now')
             with self.lock:
                 # Should its start still come, it will clean at once.
                 self.ended[server_id] = True
