@@ -297,6 +297,17 @@ class TestWatchArguments(CommandTestCase):
         self.assertEqual(300, args.sweep_interval)
         self.assertEqual(3600, args.sweep_older_than.total_seconds())
 
+    def test_a_bad_config_file_is_named_never_its_secret(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'watch.conf')
+        with open(path, 'w') as f:
+            f.write('[trunk_cleanup_watch]\nauth_type = password\n'
+                    'password TOPSECRET\n')
+        code, out, err = self.run_cli('watch', '--config-file', path)
+        self.assertEqual((2, ''), (code, out))
+        self.assertEqual('trunk-cleanup: error: config: cannot parse '
+                         '%s:3\n' % path, err)
+
 
 class TestHelp(CommandTestCase):
 
