@@ -150,6 +150,26 @@ class TestAuthentication(base.FunctionalTestCase):
         self.assertEqual([], self.demo.trunks_client.list_trunks(
             id=footprint.trunk_ids)['trunks'])
 
+    def test_a_token_and_ids_instead_of_names(self):
+        session = self.demo.ports_client.auth_provider.session
+        env = {'OS_AUTH_URL': self.demo_env['OS_AUTH_URL'],
+               'OS_AUTH_TYPE': 'v3token', 'OS_TOKEN': session.get_token(),
+               'OS_PROJECT_ID': session.get_project_id(),
+               'OS_REGION_NAME': self.demo_env['OS_REGION_NAME']}
+        tag = data_utils.rand_name('token')
+        trunk, _, _ = self.trunk(tag=tag)
+        code, out, err = self.cli('orphans', '--tag', tag, '-f', 'value',
+                                  '-c', 'trunk_id', env=env)
+        self.assertEqual((1, trunk['id'] + '\n', ''), (code, out, err))
+        env = dict(self.demo_env, OS_USER_DOMAIN_ID='default',
+                   OS_PROJECT_ID=session.get_project_id())
+        for name in ('OS_USER_DOMAIN_NAME', 'OS_PROJECT_DOMAIN_NAME',
+                     'OS_PROJECT_NAME'):
+            env.pop(name)
+        code, out, err = self.cli('orphans', '--tag', tag, '-f', 'value',
+                                  '-c', 'trunk_id', env=env)
+        self.assertEqual((1, trunk['id'] + '\n', ''), (code, out, err))
+
     def test_clouds_yaml_with_secure_yaml(self):
         folder = self.useFixture(fixtures.TempDir()).path
         env = self.demo_env
