@@ -50,10 +50,14 @@ class TestRealLeftovers(base.FunctionalTestCase):
         self.assertTrue(report.clean, str(report))
         self.assertIn('evidence   server-deleted', str(report))
         # The trunk (its delete detaches the subports), three subports and
-        # the parent.
-        self.assertEqual(1 + 3 + 1, sum(
-            n for call, n in report.calls.items()
-            if call.startswith('delete')))
+        # the parent, each deleted once. (How many calls that took depends
+        # on the cloud's timing: a port the agent updates meanwhile is read
+        # again and its delete sent again; the unit tests count calls.)
+        self.assertEqual(sorted(
+            [('delete_trunk', trunk['id'])] +
+            [('delete_ports', p['id']) for p in [parent] + subs]), sorted(
+                (a.action, a.id) for a in report.actions
+                if a.outcome == 'done'))
         self.assertTrue(cleanup.inspect(self.demo, footprint).clean)
         again = cleanup.cleanup(self.demo, footprint, delete_parent=True)
         self.assertEqual([], again.actions)
