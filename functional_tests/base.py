@@ -30,6 +30,7 @@ from oslotest import base
 from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
+from tempest.lib.services.identity.v3 import application_credentials_client
 from tempest.lib.services.network import networks_client
 from tempest.lib.services.network import subnets_client
 from tempest.lib.services.network import tags_client
@@ -175,6 +176,28 @@ class FunctionalTestCase(base.BaseTestCase):
         """
         self.admin.ports_client.update_port(
             port_id, device_id=str(uuid.uuid4()), device_owner='compute:nova')
+
+    def application_credential(self, clients, name):
+        """One of ``clients``' user, as an operator hands to a tool.
+
+        :returns: Keystone's record of it, with its ``id`` and ``secret``.
+        """
+        credentials = clients.client(
+            application_credentials_client.ApplicationCredentialsClient,
+            'identity')
+        user = clients.ports_client.auth_provider.session.get_user_id()
+        made = credentials.create_application_credential(
+            user, name=data_utils.rand_name(name))['application_credential']
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        credentials.delete_application_credential, user,
+                        made['id'])
+        return made
+
+    def watch_log(self):
+        """What ``watch`` on the local cloud has logged."""
+        with open(self.cloud.layout().processes.log(
+                cloud_mod.WATCH)) as f:
+            return f.read()
 
     def delete_trunk(self, clients, trunk_id):
         try:

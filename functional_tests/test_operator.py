@@ -21,8 +21,6 @@ import uuid
 
 import fixtures
 from tempest.lib.common.utils import data_utils
-from tempest.lib.common.utils import test_utils
-from tempest.lib.services.identity.v3 import application_credentials_client
 
 from functional_tests import base
 from trunk_cleanup_tempest.localcloud import faultproxy
@@ -115,19 +113,9 @@ class TestOperatorCommand(base.FunctionalTestCase):
 class TestAuthentication(base.FunctionalTestCase):
     """Every way the openstack CLI authenticates, and its output."""
 
-    def application_credential(self):
-        """One of demo's, as an operator hands to a tool."""
-        provider = self.demo.ports_client.auth_provider
-        credentials = self.demo.client(
-            application_credentials_client.ApplicationCredentialsClient,
-            'identity')
-        user = provider.session.get_user_id()
-        made = credentials.create_application_credential(
-            user, name=data_utils.rand_name('trunk-cleanup'))[
-                'application_credential']
-        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
-                        credentials.delete_application_credential, user,
-                        made['id'])
+    def application_credential_env(self):
+        """``OS_*`` of one of demo's application credentials."""
+        made = self.application_credential(self.demo, 'trunk-cleanup')
         return {'OS_AUTH_TYPE': 'v3applicationcredential',
                 'OS_AUTH_URL': self.demo_env['OS_AUTH_URL'],
                 'OS_APPLICATION_CREDENTIAL_ID': made['id'],
@@ -136,7 +124,7 @@ class TestAuthentication(base.FunctionalTestCase):
     def test_application_credential(self):
         tag = data_utils.rand_name('appcred')
         footprint = self.orphan(tag=tag)
-        env = self.application_credential()
+        env = self.application_credential_env()
         code, out, err = self.cli('orphans', '--tag', tag, '-f', 'value',
                                   '-c', 'trunk_id', '-c', 'class', env=env)
         self.assertEqual((1, '%s parent-unbound\n' % footprint.trunk_ids[0],

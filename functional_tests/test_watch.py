@@ -18,12 +18,8 @@ import os
 import time
 
 import fixtures
-from tempest.lib.common.utils import data_utils
-from tempest.lib.common.utils import test_utils
-from tempest.lib.services.identity.v3 import application_credentials_client
 
 from functional_tests import base
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 
 
 class TestWatch(base.FunctionalTestCase):
@@ -32,10 +28,6 @@ class TestWatch(base.FunctionalTestCase):
         super().setUp()
         self.cloud.start_watch()
         self.addCleanup(self.cloud.stop_watch)
-
-    def watch_log(self):
-        with open(self.cloud.layout().processes.log('watch')) as f:
-            return f.read()
 
     def test_trunk_of_deleted_server_is_removed_within_seconds(self):
         trunk, parent, subs = self.trunk(subports=3)
@@ -82,16 +74,7 @@ class TestWatchServiceCredentials(base.FunctionalTestCase):
     """As OpenStack services run: credentials in the config file only."""
 
     def test_application_credential_from_the_config_file(self):
-        credentials = self.admin.client(
-            application_credentials_client.ApplicationCredentialsClient,
-            'identity')
-        user = self.admin.ports_client.auth_provider.session.get_user_id()
-        made = credentials.create_application_credential(
-            user, name=data_utils.rand_name('watch'))[
-                'application_credential']
-        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
-                        credentials.delete_application_credential, user,
-                        made['id'])
+        made = self.application_credential(self.admin, 'watch')
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                             'watch.conf')
         with open(path, 'w') as f:
@@ -121,10 +104,6 @@ class TestWatchServiceCredentials(base.FunctionalTestCase):
 
 class TestWatchBacklog(base.FunctionalTestCase):
     """``watch`` down while a server is deleted and its parent reused."""
-
-    def watch_log(self):
-        with open(self.cloud.layout().processes.log(cloud_mod.WATCH)) as f:
-            return f.read()
 
     def test_a_trunk_built_after_the_delete_stays(self):
         # Its queue exists (it is its pool's), and holds what comes while

@@ -152,8 +152,6 @@ def _made_before(resource, created_before, kind='trunk'):
     One made after it is not the deleted server's, and one whose age is
     unknown cannot be proven to be.
     """
-    if created_before is None:
-        return True
     made = evidence.stamp(resource.get('created_at'))
     # Neutron keeps whole seconds: only an earlier second is surely before.
     if made is not None and made < created_before.replace(microsecond=0):
@@ -164,10 +162,18 @@ def _made_before(resource, created_before, kind='trunk'):
     return False
 
 
-def _without_newer(clients, trunks, created_before):
-    """``trunks`` made before ``created_before``, less newer subports."""
+def _trunks_on(clients, port_ids, created_before):
+    """The trunks whose parents are ``port_ids``, made before a moment.
+
+    With ``created_before``, newer trunks are left out, and so are the
+    newer ports among their subports.
+    """
+    trunks = list(listing.paginated(clients.trunks_client.list_trunks,
+                                    'trunks', port_id=list(port_ids)))
+    if created_before is None:
+        return trunks
     trunks = [t for t in trunks if _made_before(t, created_before)]
-    if created_before is None or not trunks:
+    if not trunks:
         return trunks
     sub_ids = [s['port_id'] for t in trunks for s in t.get('sub_ports', ())]
     ports = listing.by_id(clients.ports_client.list_ports, 'ports', sub_ids)
@@ -210,9 +216,7 @@ def record_server(clients, server_id, parent_created_by=None,
     trunks = []
     if ports:
         by_id = {p['id']: p for p in ports}
-        found = _without_newer(clients, listing.paginated(
-            clients.trunks_client.list_trunks, 'trunks',
-            port_id=sorted(by_id)), created_before)
+        found = _trunks_on(clients, sorted(by_id), created_before)
         for trunk in found:
             created_by = parent_created_by
             if created_by is None:
@@ -245,9 +249,7 @@ def record_ports(clients, port_ids, server_id=None, project_id=None,
     """
     if not port_ids:
         return None
-    trunks = _without_newer(clients, listing.paginated(
-        clients.trunks_client.list_trunks, 'trunks',
-        port_id=list(port_ids)), created_before)
+    trunks = _trunks_on(clients, port_ids, created_before)
     if not trunks:
         return None
     records = tuple(trunk_record(t) for t in trunks)

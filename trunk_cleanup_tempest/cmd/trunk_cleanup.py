@@ -489,6 +489,22 @@ def watch(args, clients, out, stop=None, conf=None):
     return EXIT_CLEAN
 
 
+def _clients(args, conf):
+    """``watch``'s own credentials from its config files, else ``OS_*``."""
+    # No call waits for ever: one that hangs fails like any other.
+    sizes = dict(workers=getattr(args, 'workers', 1),
+                 timeout=getattr(args, 'timeout', None))
+    if conf is not None:
+        clients = clients_mod.from_conf(conf, **sizes)
+        if clients is not None:
+            LOG.info('credentials: [%s] of the config files',
+                     clients_mod.CONF_GROUP)
+            return clients
+        LOG.info('credentials: the OS_* variables (no [%s] in the config '
+                 'files)', clients_mod.CONF_GROUP)
+    return clients_mod.from_args(args, **sizes)
+
+
 def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
          stdin=sys.stdin):
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -507,19 +523,8 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         conf = watch_conf(args) if args.command == 'watch' else None
-        if clients_factory is not None:
-            clients = clients_factory()
-        else:
-            # No call waits for ever: one that hangs fails like any other.
-            sizes = dict(workers=getattr(args, 'workers', 1),
-                         timeout=getattr(args, 'timeout', None))
-            clients = conf and clients_mod.from_conf(conf, **sizes)
-            if conf is not None:
-                LOG.info('credentials: %s', '[%s] of the config files'
-                         % clients_mod.CONF_GROUP if clients else
-                         'the OS_* variables (no [%s] in the config files)'
-                         % clients_mod.CONF_GROUP)
-            clients = clients or clients_mod.from_args(args, **sizes)
+        clients = (clients_factory() if clients_factory is not None
+                   else _clients(args, conf))
         if args.command == 'watch':
             return watch(args, clients, out, conf=conf)
         return run(args, clients, out, err, stdin)

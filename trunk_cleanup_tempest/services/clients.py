@@ -26,6 +26,8 @@ its connection pool. Inside tempest a ``Manager`` such as ``os_primary``
 plays the same part.
 """
 
+import contextlib
+
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ksa_session
@@ -165,18 +167,30 @@ class _Credentials:
     tenant_id = project_id
 
 
+@contextlib.contextmanager
+def _transport(prefix=''):
+    """keystoneauth1's transport errors as the built-in ones.
+
+    ``ConnectionError`` or ``TimeoutError``: what the library expects of a
+    request that may not have reached the cloud, or whose answer was lost.
+    """
+    try:
+        yield
+    except (ksa_exc.ConnectTimeout, ksa_exc.RequestTimeout) as exc:
+        raise TimeoutError(prefix + str(exc)) from exc
+    except ksa_exc.ConnectionError as exc:
+        raise ConnectionError(prefix + str(exc)) from exc
+
+
 def _keystone(call, *args):
     """Call keystoneauth1; its errors as tempest.lib's or built-in ones."""
     try:
-        return call(*args)
+        with _transport('Keystone: '):
+            return call(*args)
     except ksa_exc.Unauthorized as exc:
         raise lib_exc.Unauthorized(str(exc))
     except ksa_exc.Forbidden as exc:
         raise lib_exc.Forbidden(str(exc))
-    except (ksa_exc.ConnectTimeout, ksa_exc.RequestTimeout) as exc:
-        raise TimeoutError('Keystone: %s' % exc) from exc
-    except ksa_exc.ConnectionError as exc:
-        raise ConnectionError('Keystone: %s' % exc) from exc
     except ksa_exc.MissingRequiredOptions as exc:
         raise MissingCredentials(str(exc))
     except ksa_exc.ClientException as exc:
@@ -214,17 +228,13 @@ class SessionHttp:
 
     def request(self, url, method, headers=None, body=None, chunked=False,
                 preload_content=True):
-        try:
+        with _transport():
             # Nothing is sent twice: no retries, and a redirect is an
             # answer (that tempest.lib reports), not followed.
             resp = self.session.request(
                 url, method, headers=headers, data=body,
                 authenticated=False, raise_exc=False, log=False,
                 timeout=self.timeout, connect_retries=0, redirect=False)
-        except (ksa_exc.ConnectTimeout, ksa_exc.RequestTimeout) as exc:
-            raise TimeoutError(str(exc)) from exc
-        except ksa_exc.ConnectionError as exc:
-            raise ConnectionError(str(exc)) from exc
         return _Response(resp, url), resp.content
 
 

@@ -72,11 +72,12 @@ def _sent_at(metadata):
     Without one, when it arrived: a later bound, but still one that no
     trunk made after the delete was handled can pass.
     """
-    when = evidence.stamp(str((metadata or {}).get('timestamp') or ''))
+    sent = (metadata or {}).get('timestamp')
+    when = evidence.stamp(str(sent or ''))
     if when is None:
         LOG.warning('a notification without a readable timestamp (%r): '
                     'trunks made before it arrived count as its server\'s',
-                    (metadata or {}).get('timestamp'))
+                    sent)
         return datetime.datetime.now(datetime.timezone.utc)
     return when if when.tzinfo else when.replace(
         tzinfo=datetime.timezone.utc)
@@ -228,12 +229,13 @@ class Watcher:
         project's, not only the servers this service saw deleted.
         """
         jobs = self.resume()
-        # Only what the cloud proves: a trunk whose parent is merely
-        # unbound may be waiting for a server that is still to come.
-        orphans = [o for o in cleanup.find_orphans(
-            self.clients, all_projects=True,
-            older_than=self.sweep_older_than) if o.proven] if (
-                self.sweep_orphans) else []
+        orphans = []
+        if self.sweep_orphans:
+            # Only what the cloud proves: a trunk whose parent is merely
+            # unbound may be waiting for a server that is still to come.
+            orphans = [o for o in cleanup.find_orphans(
+                self.clients, all_projects=True,
+                older_than=self.sweep_older_than) if o.proven]
         if not orphans and not jobs:
             LOG.debug('sweep: no orphaned trunk')
             return []
