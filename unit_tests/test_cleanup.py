@@ -731,6 +731,136 @@ class TestCleanupMany(base.TestCase):
         self.assertLessEqual(reads.count('/v2.0/trunks'), 2 + 12)
         self.assertLessEqual(reads.count('/v2.0/ports'), 1 + 2 * 12)
 
+    def test_ports_ride_on_the_next_footprints_read(self):
+        # One worker: each footprint's ports are read with the next one's
+        # parent, right before that trunk's delete; the last reads alone.
+        footprints = self.deleted_servers(3)
+        # Nothing waits for the gathering's deadline.
+        self.patch(executor, 'READ_GATHER_BUSY', 60)
+        started = time.monotonic()
+        reports = cleanup.cleanup_many(self.clients, footprints, workers=1,
+                                       timeout=0.3, interval=0.01,
+                                       delete_parent=True)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertTrue(all(r.clean for r in reports))
+        port_reads = [p for m, p in self.cloud.requests
+                      if (m, p) == ('GET', '/v2.0/ports')]
+        # The inspection, a read before each trunk's delete, one for the
+        # last footprint's ports.
+        self.assertEqual(1 + 3 + 1, len(port_reads))
+        # Each footprint's ports are deleted after the next trunk.
+        deletes = [p for m, p in self.cloud.requests if m == 'DELETE']
+        trunk_ids = [fp.trunk_ids[0] for fp in footprints]
+        first_port = footprints[0].trunks[0].subports[0].port_id
+        self.assertLess(deletes.index('/v2.0/trunks/%s' % trunk_ids[1]),
+                        deletes.index('/v2.0/ports/%s' % first_port))
+
+    def deleted_servers(self, count):
+        """Footprints of ``count`` deleted servers on trunks."""
+        footprints = []
+        for _ in range(count):
+            footprints.append(self.stand_up(subports=2))
+            self.cloud.delete_server(self.server)
+        self.cloud.requests.clear()
+        return footprints
+
+    def slow_cloud(self):
+        """Every request takes a little; the most writes at once."""
+        lock = threading.Lock()
+        writes = [0, 0]
+        real = self.cloud.request
+
+        def slow(url, method, *args, **kwargs):
+            write = method != 'GET'
+            with lock:
+                writes[0] += write
+                writes[1] = max(writes)
+            try:
+                time.sleep(0.01)
+                return real(url, method, *args, **kwargs)
+            finally:
+                with lock:
+                    writes[0] -= write
+        self.patch(self.cloud, 'request', slow)
+        return writes
+
+    def test_no_more_than_workers_write_at_once(self):
+        footprints = self.deleted_servers(10)
+        writes = self.slow_cloud()
+        reports = cleanup.cleanup_many(self.clients, footprints, workers=2,
+                                       timeout=5, interval=0.01,
+                                       delete_parent=True)
+        self.assertTrue(all(r.clean for r in reports))
+        self.assertEqual(2, writes[1])
+
+    def test_an_interrupted_batch_starts_nothing_more(self):
+        footprints = self.deleted_servers(12)
+        self.slow_cloud()
+        starts, stopped = [], []
+        real = executor.cleanup
+
+        def recorded(*args, **kwargs):
+            starts.append(time.monotonic())
+            return real(*args, **kwargs)
+        self.patch(executor, 'cleanup', recorded)
+
+        class Interrupt(BaseException):
+            pass
+
+        def progress(report):
+            stopped.append(time.monotonic())
+            raise Interrupt()
+        self.assertRaises(Interrupt, cleanup.cleanup_many, self.clients,
+                          footprints, workers=2, timeout=5, interval=0.01,
+                          delete_parent=True, progress=progress)
+        self.assertLess(len(starts), len(footprints))
+        self.assertEqual([], [t for t in starts if t > stopped[0]])
+
+    def test_slots_go_to_returning_workers_first(self):
+        slots = executor._Slots(1)
+        self.assertTrue(slots.take())
+        order = []
+
+        def take(name, returning):
+            slots.take(returning=returning)
+            order.append(name)
+        # Daemons: a wrong order must fail the test, not hang it.
+        returner = threading.Thread(target=take, args=('back', True),
+                                    daemon=True)
+        returner.start()
+        deadline = time.monotonic() + 10
+        while not slots.returning and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with slots.cond:
+            # A place is free, the returning worker not woken yet.
+            slots.free += 1
+        newcomer = threading.Thread(target=take, args=('new', False),
+                                    daemon=True)
+        newcomer.start()
+        newcomer.join(0.2)
+        self.assertEqual([], order)
+        with slots.cond:
+            slots.cond.notify_all()
+        returner.join(10)
+        self.assertEqual(['back'], order)
+        slots.give()
+        newcomer.join(10)
+        self.assertEqual(['back', 'new'], order)
+
+    def test_closed_slots_start_nothing(self):
+        slots = executor._Slots(1)
+        self.assertTrue(slots.take())
+        result = []
+        waiter = threading.Thread(target=lambda: result.append(slots.take()),
+                                  daemon=True)
+        waiter.start()
+        slots.close()
+        waiter.join(10)
+        self.assertEqual([False], result)
+        # A worker under way still gets its place back.
+        slots.give()
+        self.assertTrue(slots.take(returning=True))
+
     @staticmethod
     def recording_reader(**kwargs):
         """A SharedReader over a fake list_ports; the calls it made.
@@ -777,6 +907,41 @@ class TestCleanupMany(base.TestCase):
     def test_shared_reader_gathers_no_longer_than_told(self):
         reader, calls = self.recording_reader(parties=8, gather=0.05)
         self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
+        self.assertEqual([['a']], calls)
+
+    def test_follower_rides_on_the_next_read(self):
+        # One party: a worker that does not follow reads at once.
+        reader, calls = self.recording_reader(parties=1, gather=30)
+        reader.leave(2)
+        results = {}
+        follower = threading.Thread(target=lambda: results.update(
+            a=reader(['a'], follow=True)))
+        follower.start()
+        # The follower waits for the other footprint's read: no call yet.
+        started = time.monotonic()
+        while not reader.following and time.monotonic() - started < 10:
+            time.sleep(0.01)
+        self.assertEqual(1, reader.following)
+        self.assertEqual([], calls)
+        self.assertEqual({'b': {'id': 'b'}}, reader(['b']))
+        follower.join()
+        self.assertEqual([['a', 'b']], calls)
+        self.assertEqual({'a': {'id': 'a'}}, results['a'])
+
+    def test_follower_reads_when_no_one_else_will(self):
+        reader, calls = self.recording_reader(parties=2, gather=30)
+        reader.leave(1)
+        started = time.monotonic()
+        self.assertEqual({'a': {'id': 'a'}}, reader(['a'], follow=True))
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual([['a']], calls)
+
+    def test_follower_waits_no_longer_than_told(self):
+        reader, calls = self.recording_reader(parties=2, gather=0.05)
+        reader.leave(2)
+        started = time.monotonic()
+        self.assertEqual({'a': {'id': 'a'}}, reader(['a'], follow=True))
+        self.assertGreaterEqual(time.monotonic() - started, 0.05)
         self.assertEqual([['a']], calls)
 
     def test_shared_reader_error_is_raised_and_retried(self):

@@ -103,6 +103,51 @@ class Traffic:
                     cond.notify_all()
 
 
+class _Slots:
+    """The places of a batch's workers: only a worker in one writes.
+
+    A worker waiting for a read hands its place on; it takes one back
+    before any footprint not yet started does. Once closed (the batch is
+    interrupted), no footprint starts; those under way finish.
+    """
+
+    def __init__(self, count):
+        self.cond = threading.Condition()
+        self.free = count
+        self.returning = 0
+        self.closed = False
+
+    def take(self, returning=False):
+        """Wait for a place; False (and none taken) once closed."""
+        with self.cond:
+            if returning:
+                self.returning += 1
+                try:
+                    while self.free == 0:
+                        self.cond.wait()
+                finally:
+                    self.returning -= 1
+                    self.cond.notify_all()
+            else:
+                # The places left once every returning worker has one.
+                while self.free <= self.returning and not self.closed:
+                    self.cond.wait()
+                if self.closed:
+                    return False
+            self.free -= 1
+            return True
+
+    def give(self):
+        with self.cond:
+            self.free += 1
+            self.cond.notify_all()
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+
 class SharedReader:
     """Coalesces the reads of concurrent workers into shared list calls.
 
@@ -115,9 +160,15 @@ class SharedReader:
     IDs is in): a little latency for far fewer calls.
 
     Given the batch's :class:`Traffic`, the lead waits only while at
-    least half the workers still asking are writing: the cloud has work
-    meanwhile, so the wait costs little throughput; once it would idle,
-    the read goes at once.
+    least a quarter of the workers still asking are writing: the cloud
+    has work meanwhile (on the local cloud's 2 cores, two writes keep it
+    busy), so the wait costs little throughput; once it would idle, the
+    read goes at once.
+
+    A worker that has just deleted a trunk asks for its ports with
+    ``follow``: it hands its place to the next footprint (see
+    :func:`cleanup_many`), whose read of its parent port, right before
+    that trunk's delete, serves both. One read per footprint, not two.
 
     :param list_call: a filtered list call, e.g. ``list_ports``.
     :param key: the list in its answer, e.g. ``'ports'``.
@@ -140,28 +191,41 @@ class SharedReader:
         self.collecting = 1
         self.served = 0
         self.busy = False
+        self.following = 0
+        # Footprints not finished yet, when told (see leave()).
+        self.remaining = None
         self.items = {}
 
     def leave(self, remaining):
-        """Only ``remaining`` workers are left to ask: wait for no more."""
+        """Only ``remaining`` footprints are left: wait for no more."""
         with self.cond:
             self.parties = min(self.parties, remaining)
+            self.remaining = remaining
             self.cond.notify_all()
 
-    def __call__(self, ids):
-        """``{id: item}`` of those of ``ids`` that exist, read just now."""
+    def __call__(self, ids, follow=False):
+        """``{id: item}`` of those of ``ids`` that exist, read just now.
+
+        :param follow: ride on the next read another worker leads; lead
+            one only once no other worker may still ask, or after
+            ``gather`` seconds.
+        """
         ids = set(ids)
         with self.cond:
             self.waiting |= ids
             self.askers += 1
             self.cond.notify_all()
             mine = self.collecting
+            gather = self.gather
+            if follow:
+                self._follow(mine)
+                gather = 0.0
             while self.served < mine and self.busy:
                 self.cond.wait()
             if self.served < mine:
                 # Lead: gather, then read everything asked for so far.
                 self.busy = True
-                deadline = time.monotonic() + self.gather
+                deadline = time.monotonic() + gather
                 while (self.askers < self.parties and
                        len(self.waiting) < listing.IDS_PER_CALL and
                        self._cloud_busy()):
@@ -177,11 +241,29 @@ class SharedReader:
                 batch = None
         if batch is not None:
             self._read(batch, generation)
-        return {i: self.items[i] for i in ids if self.items.get(i)}
+        with self.cond:
+            return {i: self.items[i] for i in ids if self.items.get(i)}
+
+    def _follow(self, mine):
+        """Wait (the lock held) for a read another worker leads."""
+        self.following += 1
+        deadline = time.monotonic() + self.gather
+        try:
+            while self.served < mine:
+                if self.busy:
+                    self.cond.wait()
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0 or self.following >= (
+                        self.remaining or self.parties):
+                    return
+                self.cond.wait(left)
+        finally:
+            self.following -= 1
 
     def _cloud_busy(self):
         return (self.traffic is None or
-                self.traffic.writes >= max(1, self.parties // 2))
+                self.traffic.writes >= max(1, self.parties // 4))
 
     def _read(self, batch, generation):
         try:
@@ -212,6 +294,9 @@ class Executor:
 
     :param read_ports: reads ports by ID (``{id: port}``) right before they
         are written; a :class:`SharedReader` when many run at once.
+    :param read_ports_later: the same for the ports of a ``delete_ports``
+        step, which may wait for another worker's read (their deletes are
+        guarded by the revisions it gives); ``read_ports`` by default.
     :param read_trunks: the same for trunks.
     :param replan: makes a fresh :class:`~.planner.Plan` from a fresh
         read; a trunk that changed since it was planned is written only
@@ -222,7 +307,7 @@ class Executor:
     MAX_BACKOFF_FACTOR = 4
 
     def __init__(self, clients, timeout=60, interval=1.0, read_ports=None,
-                 read_trunks=None, replan=None):
+                 read_trunks=None, replan=None, read_ports_later=None):
         if timeout <= 0 or interval <= 0:
             raise errors.InvalidOptions(
                 'timeout and interval must be positive, got %s and %s'
@@ -233,6 +318,7 @@ class Executor:
         self.read_ports = read_ports or (
             lambda ids: listing.by_id(clients.ports_client.list_ports,
                                       'ports', ids))
+        self.read_ports_later = read_ports_later or self.read_ports
         self.read_trunks = read_trunks or (
             lambda ids: listing.by_id(clients.trunks_client.list_trunks,
                                       'trunks', ids))
@@ -554,7 +640,7 @@ class Executor:
         try:
             current = {pid: leftovers.port_state(port) for pid, port in
                        self.read('read ports %s' % ', '.join(
-                           step.resource_ids), lambda: self.read_ports(
+                           step.resource_ids), lambda: self.read_ports_later(
                                step.resource_ids)).items()}
         except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
             return [report.Action(step.action, leftovers.PORT, pid,
@@ -726,7 +812,7 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
             all_projects=False, project_id=None, timeout=60, interval=1.0,
             unbind_stale=False, delete_parent=False, unbound_older_than=None,
             found=None, read_ports=None, read_trunks=None, now=None,
-            journal=None):
+            journal=None, read_ports_later=None):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
@@ -754,6 +840,7 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
         caller has just read them; every write is still guarded.
     :param read_ports: see :class:`Executor`.
     :param read_trunks: see :class:`Executor`.
+    :param read_ports_later: see :class:`Executor`.
     :param now: the current time (UTC), for tests.
     :param journal: a :class:`~.journal.Journal` that holds the footprint
         from before its first write until nothing of it can be lost: the
@@ -765,7 +852,8 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     """
     clients = CountingClients(clients)
     executor = Executor(clients, timeout=timeout, interval=interval,
-                        read_ports=read_ports, read_trunks=read_trunks)
+                        read_ports=read_ports, read_trunks=read_trunks,
+                        read_ports_later=read_ports_later)
     if found is None:
         found = executor.read('inspect footprint', lambda: leftovers.inspect(
             clients, footprint))
@@ -824,7 +912,9 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     its own failed report. They are inspected together first (each on its
     own if that fails), and their ports re-read together before each
     write (:class:`SharedReader`), so the reads do not grow with their
-    number.
+    number. A worker whose trunk is deleted hands its place to the next
+    footprint while its ports are read again: that footprint's read of
+    its parent reads them too, and no more than ``workers`` write at once.
 
     :param progress: called with each report as it completes.
     :param kwargs: as for :func:`cleanup`.
@@ -837,10 +927,11 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
                            kwargs.get('project_id')):
         # A batch with no project to keep to writes nothing: the token's
         # project is known once a call has authenticated.
-        Executor(clients, timeout=kwargs.get('timeout', 60),
-                 interval=kwargs.get('interval', 1.0)).read(
-            'authenticate', lambda: clients.trunks_client.list_trunks(
-                limit=1))
+        if evidence.own_project(clients.trunks_client) is None:
+            Executor(clients, timeout=kwargs.get('timeout', 60),
+                     interval=kwargs.get('interval', 1.0)).read(
+                'authenticate', lambda: clients.trunks_client.list_trunks(
+                    limit=1))
         evidence.scope(clients.trunks_client)
     try:
         found = leftovers.inspect_many(clients, footprints)
@@ -857,12 +948,30 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
         'read_trunks': SharedReader(clients.trunks_client.list_trunks,
                                     'trunks', **shared)}
     remaining = [len(footprints)]
+    for reader in readers.values():
+        reader.leave(len(footprints))
     lock = threading.Lock()
+    slots = _Slots(workers)
+
+    def read_ports_later(ids):
+        slots.give()
+        try:
+            found = readers['read_ports'](ids, follow=True)
+            read_at = time.monotonic()
+        finally:
+            slots.take(returning=True)
+        if time.monotonic() - read_at > READ_GATHER_BUSY:
+            # The place came back late (the next footprint waited on
+            # Neutron): read again rather than meet a 412 per port.
+            found = readers['read_ports'](ids)
+        return found
 
     def one(footprint, seen):
+        if not slots.take():
+            return None
         try:
             return cleanup(clients, footprint, found=seen, **kwargs,
-                           **readers)
+                           read_ports_later=read_ports_later, **readers)
         except Exception as exc:
             # Whatever it was, it is this footprint's alone: its report
             # says so, and the others go on.
@@ -872,13 +981,15 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
                                  '%s: %s' % (type(exc).__name__,
                                              error_text(exc)))
         finally:
+            slots.give()
             with lock:
                 remaining[0] -= 1
                 left = remaining[0]
             for reader in readers.values():
                 reader.leave(left)
 
-    pool = futures.ThreadPoolExecutor(max_workers=workers)
+    # Twice the workers: those that wait for a read hold no place.
+    pool = futures.ThreadPoolExecutor(max_workers=2 * workers)
     try:
         jobs = [pool.submit(one, fp, lo)
                 for fp, lo in zip(footprints, found)]
@@ -887,6 +998,7 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
                 progress(job.result())
     except BaseException:
         # Interrupted: what has not started does not start.
+        slots.close()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

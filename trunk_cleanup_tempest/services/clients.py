@@ -364,7 +364,9 @@ def from_cloud(cloud, workers=1, timeout=None):
     """Clients over one ``openstack.config`` ``CloudRegion``."""
     provider = SessionAuthProvider(cloud)
     timeout = cloud.config.get('api_timeout') or timeout or DEFAULT_TIMEOUT
-    http = SessionHttp(provider.session, max(workers, 1), float(timeout))
+    # The workers, and the shared read one of them may lead while the
+    # others write.
+    http = SessionHttp(provider.session, max(workers, 1) + 1, float(timeout))
     return CloudClients(provider, cloud.get_region_name('network'),
                         endpoint_type='%sURL' % cloud.get_interface(
                             'network'),
