@@ -20,6 +20,9 @@ import time
 import fixtures
 
 from functional_tests import base
+from trunk_cleanup_tempest.localcloud import faultproxy
+from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_tempest.watch import service
 
 
 class TestWatch(base.FunctionalTestCase):
@@ -61,6 +64,18 @@ class TestWatch(base.FunctionalTestCase):
         self.assertIn(admin_trunk['id'], self.snapshot(self.admin)[1])
         self.assertIn('server %s deleted: trunk(s) %s: clean'
                       % (server, trunk['id']), self.watch_log())
+
+    def test_its_queue_is_bounded(self):
+        bus = services.RabbitMQ(self.cloud.layout())
+        # The policy doc/source/watch.rst gives, as the local cloud sets it.
+        self.assertIn(['trunk-cleanup', 'trunk-cleanup'],
+                      bus.ctl('list_queues', 'name', 'policy'))
+        policy = {row[1]: row for row in bus.ctl('list_policies')}
+        self.assertIn('"max-length":100000', policy['trunk-cleanup'][4])
+        # What waits beyond the few messages watch holds stays in the
+        # queue, where the policy bounds it.
+        self.assertIn(['trunk-cleanup', str(service.PREFETCH)], bus.ctl(
+            'list_consumers', 'queue_name', 'prefetch_count'))
 
     def test_scenario_suite_on_a_cloud_that_promises_removal(self):
         code, out, conf = self.tempest('--concurrency', '2')
@@ -129,3 +144,39 @@ class TestWatchBacklog(base.FunctionalTestCase):
                       'that Neutron made before' % server in self.watch_log(),
                       'watch handling the delete of %s' % server)
         self.assertEqual(before, self.snapshot())
+
+
+class TestWatchCloudDown(base.FunctionalTestCase):
+    """Neutron unreachable from ``watch`` while servers are deleted."""
+
+    # Seconds every call of watch to Neutron is dropped.
+    OUTAGE = 60
+
+    def test_nothing_is_lost_while_neutron_is_down(self):
+        proxy = self.fault_proxy()
+        self.cloud.start_watch(environ=proxy.environ('admin'))
+        self.addCleanup(self.cloud.stop_watch)
+        seen = len(self.watch_log())
+        made = []
+        for _ in range(3):
+            trunk, parent, subs = self.trunk(subports=1)
+            made.append((trunk, subs, self.boot(parent['id'])))
+        proxy.program([faultproxy.rule('drop', '/v2.0/', times=0)])
+        down = time.monotonic()
+        for _, _, server in made:
+            self.demo.servers_client.delete_server(server)
+        self.wait_for(lambda: 'back to the queue' in self.watch_log()[seen:],
+                      'watch putting a notification back on the queue')
+        # The outage itself: a span of time, not a condition to poll for.
+        time.sleep(max(0, self.OUTAGE - (time.monotonic() - down)))
+        ports, trunks = self.snapshot()
+        self.assertTrue(all(t['id'] in trunks for t, _, _ in made))
+        proxy.program()
+
+        def removed():
+            ports, trunks = self.snapshot()
+            return not any(t['id'] in trunks or
+                           any(s['id'] in ports for s in subs)
+                           for t, subs, _ in made)
+        self.wait_for(removed, 'watch cleaning up after the outage',
+                      timeout=90)

@@ -18,11 +18,13 @@ name real options with valid values, and run only this plugin's tests."""
 import configparser
 import os
 import re
+import shlex
 
 from oslo_config import cfg
 from oslotest import base
 import yaml
 
+from trunk_cleanup_tempest.cmd import trunk_cleanup
 from trunk_cleanup_tempest import config
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,3 +92,29 @@ class TestDevstackSnippet(base.BaseTestCase):
         values = dict(parser.items('trunk_cleanup'))
         self.assertIn('expected_after_server_delete', values)
         check_options(self, values)
+
+
+class TestSystemdUnit(base.BaseTestCase):
+
+    def test_unit_runs_a_valid_watch(self):
+        # systemd's unit files are ini files with repeated keys allowed.
+        parser = configparser.RawConfigParser(strict=False)
+        parser.optionxform = str
+        parser.read(os.path.join(TOP, 'etc', 'systemd',
+                                 'trunk-cleanup-watch.service'))
+        command = shlex.split(parser.get('Service', 'ExecStart'))
+        self.assertEqual('trunk-cleanup', os.path.basename(command[0]))
+        args = trunk_cleanup.build_parser(command[1:]).parse_args(
+            command[1:])
+        self.assertEqual('watch', args.command)
+        # Nothing secret on the command line: the bus and the
+        # credentials come from the config files.
+        self.assertIsNone(args.transport_url)
+        self.assertFalse([a for a in command if a.startswith('--os-')])
+        self.assertEqual(['/etc/trunk-cleanup/watch.conf'],
+                         args.config_file)
+        # The journal is in the folder systemd makes writable for it.
+        self.assertEqual(os.path.join(
+            '/var/lib', parser.get('Service', 'StateDirectory')),
+            args.state_dir)
+        self.assertTrue(args.sweep_orphans)

@@ -13,13 +13,21 @@
 #    under the License.
 
 import datetime
+import errno
 import os
+import ssl
+import threading
+import time
 
 import fixtures
+from keystoneauth1 import exceptions as ksa_exc
 from oslo_config import cfg
 import oslo_messaging
+from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.services import clients as clients_mod
 from trunk_cleanup_tempest.watch import service
 from unit_tests import base
 
@@ -139,6 +147,16 @@ class TestWatcher(base.TestCase):
         self.assertEqual(['server-2', 'server-3', 'server-4'],
                          list(self.watcher.ended))
 
+    def test_remembers_a_bounded_number_of_started_deletes(self):
+        # Their ends may have gone to another watch on the same queue.
+        self.watcher.MAX_REMEMBERED = 2
+        servers = []
+        for _ in range(3):
+            self.stand_up()
+            servers.append(self.server)
+            self.watcher.delete_started(self.server, [])
+        self.assertEqual(servers[1:], list(self.watcher.pending))
+
     def test_a_failing_cleanup_is_logged_and_kept(self):
         self.stand_up()
         self.cloud.delete_server(self.server)
@@ -205,8 +223,73 @@ class TestWatcher(base.TestCase):
         self.assertEqual([], watcher.resume())
         # What a worker is cleaning right now is not resumed twice.
         journal.add(fp)
-        watcher.in_flight.add(tuple(fp.trunk_ids))
+        watcher.in_flight.update(dict.fromkeys(fp.trunk_ids, fp))
         self.assertEqual([], watcher.resume())
+
+    def hold_cleanups(self):
+        """Cleanups wait for the second event; the first says one began."""
+        release = threading.Event()
+        started = threading.Event()
+        real = cleanup.cleanup
+
+        def held(*args, **kwargs):
+            started.set()
+            release.wait(10)
+            return real(*args, **kwargs)
+        self.patch(cleanup, 'cleanup', held)
+        return started, release
+
+    def test_another_footprint_of_a_busy_trunk_waits_its_turn(self):
+        journal = service.Journal(self.useFixture(fixtures.TempDir()).path)
+        watcher = service.Watcher(self.clients, timeout=0.3, interval=0.01,
+                                  journal=journal)
+        self.addCleanup(watcher.stop)
+        first = self.stand_up()
+        self.cloud.delete_server(self.server)
+        # The user booted a second server on the parent Nova kept, with
+        # one more subport, and deleted it too.
+        extra = self.cloud.add_port()
+        self.cloud.trunks[self.trunk]['sub_ports'].append(
+            {'port_id': extra, 'segmentation_type': 'vlan',
+             'segmentation_id': 200})
+        self.cloud.ports[extra]['device_owner'] = 'trunk:subport'
+        self.cloud.change(self.cloud.trunks[self.trunk])
+        second = fp_mod.record_ports(self.clients, [self.parent], 'second')
+        started, release = self.hold_cleanups()
+        job = watcher._submit(first, 'first')
+        self.assertTrue(started.wait(10))
+        self.assertIsNone(watcher._submit(second, 'second'))
+        self.assertEqual(2, len(journal.pending()))
+        release.set()
+        # The first footprint's plan refuses the trunk (it has a subport
+        # it did not have); the second one's cleans it.
+        self.assertFalse(job.result().clean)
+        deadline = time.monotonic() + 10
+        while (watcher.in_flight or watcher.parked) and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertNotIn(self.trunk, self.cloud.trunks)
+        self.assertNotIn(extra, self.cloud.ports)
+        self.assertEqual([], journal.pending())
+
+    def test_a_trunk_is_cleaned_once_at_a_time(self):
+        # A notification delivered again while its cleanup runs.
+        self.stand_up()
+        self.cloud.delete_server(self.server)
+        started, release = self.hold_cleanups()
+        first = self.watcher.delete_ended(self.server, None, [self.parent])
+        self.assertTrue(started.wait(10))
+        logger = self.useFixture(fixtures.FakeLogger())
+        self.assertIsNone(self.watcher.delete_ended(self.server, None,
+                                                    [self.parent]))
+        self.assertIn('trunk(s) %s already being cleaned' % self.trunk,
+                      logger.output)
+        release.set()
+        self.assertTrue(first.result().clean)
+        self.assertEqual({}, self.watcher.in_flight)
+        # Delivered once more after it ended: nothing left to clean.
+        self.assertIsNone(self.watcher.delete_ended(self.server, None,
+                                                    [self.parent]))
 
     def test_journal_keeps_what_failed_and_skips_bad_entries(self):
         folder = self.useFixture(fixtures.TempDir()).path
@@ -246,6 +329,8 @@ class TestEndpoint(base.TestCase):
         times = []
 
         class Recorder:
+            stopped = threading.Event()
+
             def delete_started(self, server_id, ports, sent_at):
                 seen.append(('start', server_id, ports))
                 times.append(sent_at)
@@ -253,7 +338,7 @@ class TestEndpoint(base.TestCase):
             def delete_ended(self, server_id, project, ports, sent_at):
                 seen.append(('end', server_id, project, ports))
                 times.append(sent_at)
-                raise RuntimeError('cloud down')
+                raise RuntimeError('a bug')
 
         endpoint = service.NotificationEndpoint(Recorder())
         handled = oslo_messaging.NotificationResult.HANDLED
@@ -278,6 +363,54 @@ class TestEndpoint(base.TestCase):
         self.assertFalse(endpoint.filter_rule.match(
             {}, {}, 'instance.create.end', {}, {}))
 
+    def test_what_the_cloud_refuses_goes_back_to_the_queue(self):
+        answers = [ConnectionError('neutron down'),
+                   lib_exc.ServerFault('503'), OSError('disk full'), None]
+
+        class Flaky:
+            stopped = threading.Event()
+
+            def delete_ended(self, *args):
+                answer = answers.pop(0)
+                if answer is not None:
+                    raise answer
+        waits = []
+        Flaky.stopped.wait = waits.append
+        endpoint = service.NotificationEndpoint(Flaky(), backoff=1,
+                                                max_backoff=3)
+        results = [endpoint.info({}, 'nova-compute:h',
+                                 'instance.delete.end', payload('s'), {})
+                   for _ in range(4)]
+        requeue = oslo_messaging.NotificationResult.REQUEUE
+        self.assertEqual([requeue] * 3 +
+                         [oslo_messaging.NotificationResult.HANDLED],
+                         results)
+        # The wait doubles, up to the maximum; a success forgets it.
+        self.assertEqual([1, 2, 3], waits)
+        self.assertEqual({}, endpoint.delays)
+        # Stopping: back to the queue at once, the cloud not called.
+        Flaky.stopped.set()
+        self.assertEqual(requeue, endpoint.info(
+            {}, 'nova-compute:h', 'instance.delete.end', payload('s'), {}))
+        self.assertEqual([1, 2, 3], waits)
+
+    def test_transient(self):
+        keystone_down = clients_mod.CloudError('Keystone: 503')
+        keystone_down.__cause__ = ksa_exc.ServiceUnavailable()
+        refused = clients_mod.CloudError('token is system-scoped')
+        self.assertTrue(service._transient(keystone_down))
+        self.assertFalse(service._transient(refused))
+        self.assertTrue(service._transient(TimeoutError()))
+        self.assertFalse(service._transient(lib_exc.Forbidden()))
+        self.assertFalse(service._transient(KeyError('x')))
+        # What only an operator can fix is not retried for ever.
+        self.assertFalse(service._transient(PermissionError(13, 'denied')))
+        self.assertFalse(service._transient(OSError(errno.EROFS, 'ro')))
+        self.assertFalse(service._transient(ssl.SSLCertVerificationError()))
+        self.assertTrue(service._transient(OSError(errno.ENOSPC, 'full')))
+        self.assertTrue(service._transient(lib_exc.Unauthorized()))
+        self.assertTrue(service._transient(lib_exc.OverLimit()))
+
     def test_listener_on_a_pool_of_its_own(self):
         conf = cfg.ConfigOpts()
         conf([])
@@ -286,3 +419,5 @@ class TestEndpoint(base.TestCase):
         # A pool of its own: other consumers (ceilometer...) still get
         # every notification.
         self.assertEqual(service.POOL, listener._pool)
+        # What could not be handled goes back to the queue.
+        self.assertTrue(listener._allow_requeue)

@@ -21,6 +21,8 @@ before the first write and removed when its cleanup ends with nothing
 failed, so the next run (``trunk-cleanup orphans``, ``watch``) finds it.
 """
 
+import contextlib
+import errno
 import hashlib
 import os
 import threading
@@ -40,28 +42,56 @@ class Journal:
         self.folder = folder
 
     def _path(self, footprint):
-        # A fixed length, whatever the number of trunks.
+        # A fixed length, whatever the number of trunks; one entry per
+        # footprint, so two footprints of one trunk (a server's, then the
+        # next one's on the same parent) never remove each other's.
+        key = hashlib.sha256(footprint.to_json().encode()).hexdigest()
+        return os.path.join(self.folder, '%s.json' % key)
+
+    def _legacy_path(self, footprint):
+        # Entries written before, named after the trunk IDs alone.
         key = hashlib.sha256(
             ','.join(sorted(footprint.trunk_ids)).encode()).hexdigest()
         return os.path.join(self.folder, '%s.json' % key)
+
+    def check(self):
+        """Raise ``OSError`` now if entries cannot be written here."""
+        os.makedirs(self.folder, exist_ok=True)
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, 'cannot write the journal',
+                                  self.folder)
 
     def add(self, footprint):
         os.makedirs(self.folder, exist_ok=True)
         path = self._path(footprint)
         tmp = '%s.%d-%d.tmp' % (path, os.getpid(), threading.get_ident())
-        with open(tmp, 'w') as f:
-            f.write(footprint.to_json())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, 'w') as f:
+                f.write(footprint.to_json())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         self._sync_folder()
 
     def done(self, footprint):
-        try:
-            os.unlink(self._path(footprint))
-        except FileNotFoundError:
-            return
-        self._sync_folder()
+        removed = False
+        legacy = self._legacy_path(footprint)
+        for path in (self._path(footprint), legacy):
+            try:
+                if path == legacy:
+                    with open(path) as f:
+                        if f.read() != footprint.to_json():
+                            continue
+                os.unlink(path)
+                removed = True
+            except FileNotFoundError:
+                continue
+        if removed:
+            self._sync_folder()
 
     def _sync_folder(self):
         fd = os.open(self.folder, os.O_RDONLY)

@@ -457,13 +457,16 @@ def watch(args, clients, out, stop=None, conf=None):
 
     _require_trunks(clients)
     conf = conf or watch_conf(args)
+    journal = service.Journal(args.state_dir)
+    # A journal it cannot write would make it put back every notification.
+    journal.check()
     watcher = service.Watcher(clients, workers=args.workers,
                               timeout=args.timeout, interval=args.interval,
                               sweep_older_than=(args.sweep_older_than
                                                 if args.sweep_orphans
                                                 else None),
                               sweep_orphans=args.sweep_orphans,
-                              journal=service.Journal(args.state_dir))
+                              journal=journal)
     listener = service.listener(conf, watcher, args.transport_url,
                                 args.exchange)
     stop = stop or threading.Event()
@@ -482,6 +485,8 @@ def watch(args, clients, out, stop=None, conf=None):
         'journal%s', service.TOPIC, args.sweep_interval,
         ' and sweeping orphans' if args.sweep_orphans else '')
     stop.wait()
+    # A notification waiting to go back to the queue goes now.
+    watcher.stopped.set()
     listener.stop()
     listener.wait()
     watcher.stop()

@@ -23,6 +23,7 @@ everything that authenticates, neutron before nova-compute binds ports.
 
 import configparser
 import glob
+import json
 import os
 import shutil
 
@@ -34,6 +35,11 @@ DB_NAMES = ('keystone', 'placement', 'glance', 'nova_api', 'nova',
             'nova_cell0', 'neutron')
 SERVICE_USERS = ('placement', 'glance', 'nova', 'neutron')
 RABBIT_BIN = '/usr/lib/rabbitmq/bin'
+# watch's queue (its pool): bounded (the oldest dropped first), and gone
+# after a week unused.
+WATCH_QUEUE_POLICY = ('trunk-cleanup', {'max-length': 100000,
+                                        'overflow': 'drop-head',
+                                        'expires': 7 * 24 * 3600 * 1000})
 # localcloud/compute.py: the fake virt driver, plugging VIFs into the switch.
 COMPUTE_DRIVER = 'localcloud_switch.SwitchPluggingDriver'
 
@@ -288,6 +294,18 @@ class RabbitMQ(Service):
             lambda: process.port_open(HOST, self.layout.ports['amqp']),
             90, processes=self.procs, name=self.name)
         self.run(*ctl, 'await_startup', env=env)
+        # The queue policy doc/source/watch.rst gives for watch's pool.
+        self.run(*ctl, 'set_policy', '--apply-to', 'queues',
+                 WATCH_QUEUE_POLICY[0], '^%s$' % WATCH_QUEUE_POLICY[0],
+                 json.dumps(WATCH_QUEUE_POLICY[1]), env=env)
+
+    def ctl(self, *args):
+        """Rows of ``rabbitmqctl -q ARGS --no-table-headers``, split."""
+        out = self.run(os.path.join(RABBIT_BIN, 'rabbitmqctl'), '-n',
+                       'rabbit@localhost', '-q', *args,
+                       '--no-table-headers', env=self.env())
+        return [line.split('\t') for line in out.splitlines()
+                if line.strip()]
 
     def restart(self):
         """Stop the node and start it on the same data: a bus restart."""

@@ -35,16 +35,22 @@ cloud's state, so nothing is kept but what is in flight.
 import collections
 from concurrent import futures
 import datetime
+import errno
+import ssl
 import threading
 
+from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging
+from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import journal as journal_mod
 from trunk_cleanup_tempest.cleanup import report as report_mod
+from trunk_cleanup_tempest.services import clients as clients_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -53,6 +59,8 @@ TOPIC = 'versioned_notifications'
 EXCHANGE = 'nova'
 POOL = 'trunk-cleanup'
 EVENTS = r'^instance\.delete\.(start|end)$'
+# Messages RabbitMQ may hand the service before it acknowledges any.
+PREFETCH = 10
 
 
 def _payload(payload):
@@ -96,7 +104,9 @@ class Watcher:
         killed service was cleaning.
     """
 
-    # How many ended deletes to remember while waiting for their start.
+    # How many deletes to remember while waiting for their other half (an
+    # end whose start was never seen, a start whose end went to another
+    # watch on the same queue, or was lost).
     MAX_REMEMBERED = 10000
 
     def __init__(self, clients, workers=8, timeout=60, interval=1.0,
@@ -109,10 +119,13 @@ class Watcher:
         self.sweep_orphans = sweep_orphans
         self.pool = futures.ThreadPoolExecutor(max_workers=workers)
         self.workers = workers
-        self.pending = {}
+        self.pending = collections.OrderedDict()
         # Servers whose delete ended before its start was handled.
         self.ended = collections.OrderedDict()
-        self.in_flight = set()
+        # Trunks a cleanup is running for (one at a time each), and the
+        # footprints that wait for them to be free.
+        self.in_flight = {}
+        self.parked = []
         self.lock = threading.Lock()
         self.stopped = threading.Event()
 
@@ -143,8 +156,17 @@ class Watcher:
             ended = self.ended.pop(server_id, False)
             if not ended:
                 self.pending[server_id] = footprint
+                while len(self.pending) > self.MAX_REMEMBERED:
+                    self.pending.popitem(last=False)
         if ended:
-            return self._submit(footprint, 'server %s deleted' % server_id)
+            try:
+                return self._submit(footprint,
+                                    'server %s deleted' % server_id)
+            except BaseException:
+                with self.lock:
+                    # Its next delivery must still clean at once.
+                    self.ended[server_id] = True
+                raise
         return None
 
     def delete_ended(self, server_id, project_id, port_ids, sent_at=None):
@@ -155,7 +177,7 @@ class Watcher:
             no trunk, as far as can be told yet.
         """
         with self.lock:
-            footprint = self.pending.pop(server_id, None)
+            footprint = recorded = self.pending.pop(server_id, None)
         if footprint is None:
             footprint = fp_mod.record_ports(self.clients, port_ids,
                                             server_id, project_id,
@@ -170,16 +192,66 @@ class Watcher:
                 while len(self.ended) > self.MAX_REMEMBERED:
                     self.ended.popitem(last=False)
             return None
-        return self._submit(footprint, 'server %s deleted' % server_id)
+        try:
+            return self._submit(footprint, 'server %s deleted' % server_id)
+        except BaseException:
+            if recorded is not None:
+                with self.lock:
+                    # Its next delivery finds what its start recorded.
+                    self.pending.setdefault(server_id, recorded)
+            raise
 
     def _submit(self, footprint, why):
+        """Clean ``footprint`` in the pool; None if it must wait.
+
+        A notification delivered again, the journal's resume and the sweep
+        may all name a trunk whose cleanup is running: one cleanup runs
+        per trunk at a time. The same footprint again is that cleanup's;
+        another one (a later server's on the same parent) is journaled and
+        cleaned once the trunk is free.
+        """
+        trunks = set(footprint.trunk_ids)
         # Journaled before the notification is acknowledged: a service
-        # killed from here on finds the footprint again when it restarts.
+        # killed from here on finds it again when it restarts.
         if self.journal is not None:
             self.journal.add(footprint)
         with self.lock:
-            self.in_flight.add(tuple(footprint.trunk_ids))
-        return self.pool.submit(self._clean, footprint, why)
+            busy = trunks & set(self.in_flight)
+            if busy:
+                same = self.in_flight.get(min(busy)) == footprint
+                if not same and (footprint, why) not in self.parked:
+                    self.parked.append((footprint, why))
+            else:
+                self.in_flight.update(dict.fromkeys(trunks, footprint))
+        if busy:
+            LOG.info('%s: trunk(s) %s already being cleaned%s', why,
+                     ', '.join(sorted(busy)), '' if same else
+                     ': this footprint waits for that cleanup to end')
+            return None
+        try:
+            return self.pool.submit(self._clean, footprint, why)
+        except BaseException:
+            self._release(footprint)
+            raise
+
+    def _release(self, footprint):
+        """The footprint's trunks are free: start what waited for them."""
+        with self.lock:
+            for trunk_id in footprint.trunk_ids:
+                self.in_flight.pop(trunk_id, None)
+            ready = [(fp, why) for fp, why in self.parked
+                     if not set(fp.trunk_ids) & set(self.in_flight)]
+            self.parked = [p for p in self.parked if p not in ready]
+        if self.stopped.is_set():
+            # The journal holds them for the next start.
+            return
+        for fp, why in ready:
+            try:
+                self._submit(fp, why)
+            except Exception:
+                # It is in the journal: the next sweep resumes it.
+                LOG.exception('%s: trunk(s) %s not resubmitted', why,
+                              ', '.join(fp.trunk_ids))
 
     def _clean(self, footprint, why):
         try:
@@ -190,8 +262,7 @@ class Watcher:
                           ', '.join(footprint.trunk_ids))
             raise
         finally:
-            with self.lock:
-                self.in_flight.discard(tuple(footprint.trunk_ids))
+            self._release(footprint)
 
     def _clean_now(self, footprint, why):
         # Like Nova (and by the library's default), keep a parent port
@@ -215,12 +286,14 @@ class Watcher:
         pending = self.journal.pending() if self.journal else []
         with self.lock:
             # What a worker is cleaning right now is in the journal too.
+            # A footprint waiting for a trunk is started when it is free.
             pending = [fp for fp in pending
-                       if tuple(fp.trunk_ids) not in self.in_flight]
+                       if not set(self.in_flight) & set(fp.trunk_ids)]
         if pending:
             LOG.info('resuming %d footprint(s) from the journal',
                      len(pending))
-        return [self._submit(fp, 'resumed') for fp in pending]
+        return [job for job in (self._submit(fp, 'resumed')
+                                for fp in pending) if job is not None]
 
     def sweep(self):
         """Resume the journal, then clean every old enough orphan, once.
@@ -242,7 +315,16 @@ class Watcher:
         LOG.info('sweep: %d orphaned trunk(s)', len(orphans))
         jobs += [self._submit(o.footprint, 'sweep: %s' % o.reason)
                  for o in orphans]
-        return [job.result() for job in jobs]
+        reports = []
+        for job in jobs:
+            if job is None:
+                continue
+            try:
+                reports.append(job.result())
+            except futures.CancelledError:
+                # Stopped before it started: the journal keeps it.
+                continue
+        return reports
 
     def sweep_forever(self, interval):
         while not self.stopped.wait(interval):
@@ -254,22 +336,62 @@ class Watcher:
                 LOG.exception('sweep failed; trying again in %ss', interval)
 
     def stop(self):
+        """Let the cleanups running finish; the rest wait in the journal."""
         self.stopped.set()
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _transient(exc):
+    """An error the cloud or the disk may not give again soon."""
+    if isinstance(exc, (PermissionError, ssl.SSLError)) or (
+            isinstance(exc, OSError) and exc.errno == errno.EROFS):
+        # Not without an operator.
+        return False
+    if isinstance(exc, errors.CONNECTION_ERRORS + (
+            OSError, lib_exc.ServerFault, lib_exc.Conflict,
+            lib_exc.Unauthorized, lib_exc.OverLimit,
+            lib_exc.RateLimitExceeded)):
+        # Unauthorized: a rotated credential the operator is replacing.
+        return True
+    if isinstance(exc, clients_mod.CloudError):
+        # Keystone's own answer: a 5xx passes, a refusal stays.
+        return (getattr(exc.__cause__, 'http_status', None) or 0) >= 500
+    status = getattr(getattr(exc, 'resp', None), 'status', 0)
+    return isinstance(exc, lib_exc.UnexpectedResponseCode) and status >= 500
 
 
 class NotificationEndpoint:
-    """The oslo.messaging endpoint: hands each delete to the watcher."""
+    """The oslo.messaging endpoint: hands each delete to the watcher.
+
+    A ``.end`` is acknowledged once its footprint is journaled (or the
+    cloud shows no trunk the server stood on); a ``.start`` once its
+    footprint is recorded (in memory: its ``.end`` names the server).
+    One the cloud or the disk could not take goes back to the queue after
+    a wait that doubles for that notification, up to ``max_backoff``
+    seconds, while they keep failing: a cloud that is down delays the work
+    and loses none of it. Any other error is a bug or a refusal the next
+    delivery would meet again: it is logged and acknowledged.
+    """
 
     filter_rule = oslo_messaging.NotificationFilter(event_type=EVENTS)
 
-    def __init__(self, watcher):
+    # How many notifications' waits to remember.
+    MAX_DELAYS = 1000
+
+    def __init__(self, watcher, backoff=1.0, max_backoff=30.0):
         self.watcher = watcher
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.delays = collections.OrderedDict()
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
         server_id, project_id, ports = _payload(payload)
         if not server_id:
             return oslo_messaging.NotificationResult.HANDLED
+        if self.watcher.stopped.is_set():
+            # Stopping: no call to the cloud; the next start handles it.
+            return oslo_messaging.NotificationResult.REQUEUE
+        key = (event_type, server_id)
         sent_at = _sent_at(metadata)
         try:
             if event_type.endswith('.start'):
@@ -277,17 +399,42 @@ class NotificationEndpoint:
             else:
                 self.watcher.delete_ended(server_id, project_id, ports,
                                           sent_at)
-        except Exception:
-            # The sweep will find what this could not clean.
-            LOG.exception('%s for server %s not handled', event_type,
-                          server_id)
+        except Exception as exc:
+            if not _transient(exc):
+                self.delays.pop(key, None)
+                LOG.exception('%s for server %s not handled', event_type,
+                              server_id)
+                return oslo_messaging.NotificationResult.HANDLED
+            delay = self.delays.pop(key, self.backoff)
+            self.delays[key] = min(delay * 2, self.max_backoff)
+            while len(self.delays) > self.MAX_DELAYS:
+                self.delays.popitem(last=False)
+            LOG.warning('%s for server %s not handled (%s): back to the '
+                        'queue in %ss', event_type, server_id,
+                        errors.error_text(exc), delay)
+            # A stop ends the wait: the message is not lost either way.
+            self.watcher.stopped.wait(delay)
+            return oslo_messaging.NotificationResult.REQUEUE
+        self.delays.pop(key, None)
         return oslo_messaging.NotificationResult.HANDLED
 
 
 def listener(conf, watcher, transport_url=None, exchange=EXCHANGE):
-    """A notification listener on the bus named by ``conf`` or the URL."""
+    """A notification listener on the bus named by ``conf`` or the URL.
+
+    Unless the config files say otherwise, RabbitMQ hands it at most
+    ``PREFETCH`` messages at a time: the rest wait in the queue, where its
+    policy (a length limit) bounds them, not in this process.
+    """
     transport = oslo_messaging.get_notification_transport(
         conf, url=transport_url)
+    try:
+        conf.set_default('rabbit_qos_prefetch_count', PREFETCH,
+                         group='oslo_messaging_rabbit')
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        # Not RabbitMQ.
+        pass
     return oslo_messaging.get_notification_listener(
         transport, [oslo_messaging.Target(topic=TOPIC, exchange=exchange)],
-        [NotificationEndpoint(watcher)], executor='threading', pool=POOL)
+        [NotificationEndpoint(watcher)], executor='threading', pool=POOL,
+        allow_requeue=True)

@@ -188,7 +188,9 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
             # user would, delete it again.
             LOG.info('server %s went to ERROR on delete, deleting it '
                      'again: %s', server_id, exc)
-            self.servers_client.delete_server(server_id)
+            # The first delete may still finish meanwhile.
+            test_utils.call_and_ignore_notfound_exc(
+                self.servers_client.delete_server, server_id)
             waiters.wait_for_server_termination(self.servers_client,
                                                 server_id, ignore_error=True)
 
