@@ -111,6 +111,27 @@ class TestWatcher(base.TestCase):
             self.clients, [self.parent],
             created_before=made + datetime.timedelta(days=1)))
 
+    def test_a_live_server_s_subport_of_the_delete_s_second_is_its(self):
+        # Added to the running trunk, then the server deleted at once:
+        # Neutron's created_at (whole seconds) is the notification's second.
+        self.stand_up()
+        new_sub = self.cloud.add_port(created_at='2026-11-24T09:30:05Z')
+        self.cloud.trunks[self.trunk]['sub_ports'].append(
+            {'port_id': new_sub, 'segmentation_type': 'vlan',
+             'segmentation_id': 300})
+        sent_at = datetime.datetime(2026, 11, 24, 9, 30, 5, 940000,
+                                    tzinfo=datetime.timezone.utc)
+        self.watcher.delete_started(self.server, [], sent_at)
+        footprint = self.watcher.pending[self.server]
+        self.assertIn(new_sub, [sub.port_id
+                                for sub in footprint.trunks[0].subports])
+        # One made a second later is not the server's.
+        self.cloud.ports[new_sub]['created_at'] = '2026-11-24T09:30:06Z'
+        self.watcher.delete_started(self.server, [], sent_at)
+        footprint = self.watcher.pending[self.server]
+        self.assertNotIn(new_sub, [sub.port_id
+                                   for sub in footprint.trunks[0].subports])
+
     def test_a_subport_made_after_the_delete_keeps_the_trunk(self):
         sent_at = datetime.datetime(2026, 11, 24, 9, 30,
                                     tzinfo=datetime.timezone.utc)

@@ -91,6 +91,13 @@ def _sent_at(metadata):
         tzinfo=datetime.timezone.utc)
 
 
+def _next_second(when):
+    """The start of the whole second after ``when`` (None stays None)."""
+    if when is None:
+        return None
+    return when.replace(microsecond=0) + datetime.timedelta(seconds=1)
+
+
 # The journal is the library's: the command keeps one too.
 Journal = journal_mod.Journal
 
@@ -143,8 +150,11 @@ class Watcher:
             seen first (then the cleanup starts now), else None.
         """
         try:
-            footprint = cleanup.record_server(self.clients, server_id,
-                                              created_before=sent_at)
+            # The server is still there and its ports bound to it: the
+            # trunks on them are its own, and so is a subport added in the
+            # second Nova sent the delete (Neutron keeps whole seconds).
+            footprint = cleanup.record_server(
+                self.clients, server_id, created_before=_next_second(sent_at))
         except cleanup.NotFound:
             footprint = None
         if footprint is None or not footprint.trunks:
