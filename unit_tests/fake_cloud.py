@@ -25,6 +25,7 @@ it fails on a cloud.
 import copy
 import json
 import re
+import threading
 import types
 import urllib.parse
 import uuid
@@ -128,6 +129,7 @@ class FakeCloud:
         # Whether Nova's policy lets the caller filter its list by uuid.
         self.nova_uuid_filter = True
         self.requests = []
+        self.lock = threading.RLock()
         self.faults = []
         self.hooks = []
         self.compute_ports_admin_only = False
@@ -265,14 +267,17 @@ class FakeCloud:
         self.requests.append((method, path))
         for hook in list(self.hooks):
             hook(self, method, path)
-        for fault in self.faults:
-            if fault.matches(method, path):
-                fault.times -= 1
-                return self._reply(fault.status, fault.body)
-        data = json.loads(body) if body else None
-        if parsed.netloc == urllib.parse.urlsplit(NOVA).netloc:
-            return self._nova(method, path, query)
-        return self._neutron(method, path, query, data, headers)
+        # One request at a time, as a real cloud's database makes each
+        # atomic: a list is never read while a delete changes it.
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    fault.times -= 1
+                    return self._reply(fault.status, fault.body)
+            data = json.loads(body) if body else None
+            if parsed.netloc == urllib.parse.urlsplit(NOVA).netloc:
+                return self._nova(method, path, query)
+            return self._neutron(method, path, query, data, headers)
 
     @staticmethod
     def _reply(status, body=None):
