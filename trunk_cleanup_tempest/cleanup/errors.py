@@ -17,11 +17,21 @@
 Every one of them is raised before the first write to the cloud.
 """
 
+from tempest.lib import exceptions as lib_exc
 import urllib3
 
 # A request that may not have reached the cloud, or whose answer was lost.
 CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, ConnectionError,
                      TimeoutError)
+
+
+def retriable(exc):
+    """409, 5xx, a lost connection: the cloud may answer otherwise soon."""
+    if isinstance(exc, CONNECTION_ERRORS + (lib_exc.Conflict,
+                                            lib_exc.ServerFault)):
+        return True
+    status = getattr(getattr(exc, 'resp', None), 'status', 0)
+    return isinstance(exc, lib_exc.UnexpectedResponseCode) and status >= 500
 
 
 def error_text(exc):

@@ -63,15 +63,6 @@ CONNECTION_ERRORS = errors.CONNECTION_ERRORS
 error_text = errors.error_text
 
 
-def _retriable(exc):
-    """409, 5xx, a lost connection: the cloud may answer otherwise soon."""
-    if isinstance(exc, CONNECTION_ERRORS + (lib_exc.Conflict,
-                                            lib_exc.ServerFault)):
-        return True
-    status = getattr(getattr(exc, 'resp', None), 'status', 0)
-    return isinstance(exc, lib_exc.UnexpectedResponseCode) and status >= 500
-
-
 class _Outcome(Exception):
     """Ends a retried call early with a final outcome."""
 
@@ -357,7 +348,7 @@ class Executor:
                                % error_text(exc))
             except (lib_exc.RestClientException,) + CONNECTION_ERRORS as exc:
                 last = on_error(exc) if on_error is not None else None
-                if not last and not _retriable(exc):
+                if not last and not errors.retriable(exc):
                     raise _Outcome(report.FAILED, error_text(exc))
                 last = last or error_text(exc)
                 LOG.debug('%s: %s; trying again', what, last)

@@ -357,17 +357,14 @@ def _transient(exc):
             isinstance(exc, OSError) and exc.errno == errno.EROFS):
         # Not without an operator.
         return False
-    if isinstance(exc, errors.CONNECTION_ERRORS + (
-            OSError, lib_exc.ServerFault, lib_exc.Conflict,
-            lib_exc.Unauthorized, lib_exc.OverLimit,
-            lib_exc.RateLimitExceeded)):
-        # Unauthorized: a rotated credential the operator is replacing.
-        return True
     if isinstance(exc, clients_mod.CloudError):
         # Keystone's own answer: a 5xx passes, a refusal stays.
         return (getattr(exc.__cause__, 'http_status', None) or 0) >= 500
-    status = getattr(getattr(exc, 'resp', None), 'status', 0)
-    return isinstance(exc, lib_exc.UnexpectedResponseCode) and status >= 500
+    # What the library retries, a full disk, and (Unauthorized) a rotated
+    # credential the operator is replacing.
+    return errors.retriable(exc) or isinstance(exc, (
+        OSError, lib_exc.Unauthorized, lib_exc.OverLimit,
+        lib_exc.RateLimitExceeded))
 
 
 class NotificationEndpoint:
