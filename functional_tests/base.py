@@ -30,6 +30,7 @@ from oslotest import base
 from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
+from tempest.lib.services.compute import interfaces_client
 from tempest.lib.services.identity.v3 import application_credentials_client
 from tempest.lib.services.network import networks_client
 from tempest.lib.services.network import subnets_client
@@ -65,6 +66,8 @@ class Clients(clients_mod.CloudClients):
         self.subnets_client = self.client(subnets_client.SubnetsClient,
                                           'network')
         self.tags_client = self.client(tags_client.TagsClient, 'network')
+        self.interfaces_client = self.client(
+            interfaces_client.InterfacesClient, 'compute')
 
 
 class FunctionalTestCase(base.BaseTestCase):
@@ -193,10 +196,9 @@ class FunctionalTestCase(base.BaseTestCase):
                         made['id'])
         return made
 
-    def watch_log(self):
+    def watch_log(self, name=cloud_mod.WATCH):
         """What ``watch`` on the local cloud has logged."""
-        with open(self.cloud.layout().processes.log(
-                cloud_mod.WATCH)) as f:
+        with open(self.cloud.layout().processes.log(name)) as f:
             return f.read()
 
     def delete_trunk(self, clients, trunk_id):

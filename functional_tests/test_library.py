@@ -14,10 +14,14 @@
 
 """The library and the operator command on real leftovers."""
 
+import datetime
+
 from tempest.lib import exceptions as lib_exc
 
 from functional_tests import base
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import evidence
+from trunk_cleanup_tempest.watch import service
 
 
 class TestRealLeftovers(base.FunctionalTestCase):
@@ -88,3 +92,39 @@ class TestRealLeftovers(base.FunctionalTestCase):
         self.assertEqual({'refused'}, {a.outcome for a in report.actions})
         self.assertEqual(before, (self.snapshot(), self.snapshot(self.admin)))
         self.assertIn(admin_trunk['id'], self.snapshot(self.admin)[1])
+
+    def test_a_port_that_only_names_the_server_is_not_its(self):
+        # device_id is free text: the admin's port in the admin's project
+        # that names the demo server, with a trunk the admin still wants.
+        trunk, parent, _ = self.trunk(subports=1)
+        server = self.boot(parent['id'])
+        _, named, _ = self.trunk(subports=1, clients=self.admin)
+        self.admin.ports_client.update_port(named['id'], device_id=server,
+                                            device_owner='compute:nova')
+        footprint = cleanup.record_server(self.admin, server)
+        self.assertEqual([trunk['id']], footprint.trunk_ids)
+
+    def test_a_trunk_made_as_the_delete_began_is_not_the_server_s(self):
+        # On a port the server is bound to, in the second its delete began
+        # (a driver that trunks bound ports allows it then): it may be for
+        # the next server, so only its subports' rule is relaxed.
+        trunk, parent, _ = self.trunk(subports=1)
+        server = self.boot(parent['id'])
+        other = self.port(self.network()['id'])
+        late = self.demo.trunks_client.create_trunk(
+            port_id=other['id'])['trunk']
+        self.addCleanup(self.delete_trunk, self.demo, late['id'])
+        self.demo.interfaces_client.create_interface(
+            server, port_id=other['id'])
+        # Before that trunk's own teardown: Neutron keeps a bound one.
+        self.addCleanup(self.delete_server, self.demo, server)
+        self.wait_for(lambda: self.demo.ports_client.show_port(
+            other['id'])['port']['device_id'] == server,
+            'port %s attached' % other['id'])
+        began = evidence.stamp(late['created_at']) + datetime.timedelta(
+            microseconds=500000)
+        watcher = service.Watcher(self.admin, journal=None)
+        self.addCleanup(watcher.stop)
+        watcher.delete_started(server, [], began)
+        self.assertEqual([trunk['id']],
+                         watcher.pending[server][0].trunk_ids)

@@ -15,11 +15,17 @@
 """``trunk-cleanup watch`` on the local cloud's bus, as a cloud runs it."""
 
 import os
+import re
+import statistics
 import time
 
 import fixtures
+from tempest.lib.common.utils import test_utils
+from tempest.lib.services.compute import quotas_client
+import testtools
 
 from functional_tests import base
+from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import faultproxy
 from trunk_cleanup_tempest.localcloud import services
 from trunk_cleanup_tempest.watch import service
@@ -180,3 +186,141 @@ class TestWatchCloudDown(base.FunctionalTestCase):
                            for t, subs, _ in made)
         self.wait_for(removed, 'watch cleaning up after the outage',
                       timeout=90)
+
+
+class TestWatchActiveActive(base.FunctionalTestCase):
+    """Two ``watch`` on one pool: each trunk cleaned once, none lost."""
+
+    DELETES = 20
+    SECOND = 'watch-2'
+
+    def servers_on_trunks(self, count):
+        """``count`` servers on trunks, booted at once; one network each."""
+        quotas = self.admin.client(quotas_client.QuotasClient, 'compute')
+        project = self.demo.servers_client.auth_provider.session\
+            .get_project_id()
+        quotas.update_quota_set(project, instances=count + 10,
+                                cores=count + 10)
+        self.addCleanup(quotas.delete_quota_set, project)
+        parents = self.network()
+        subports = self.network(subnet=False)
+        made = []
+        for i in range(count):
+            parent = self.port(parents['id'])
+            sub = self.port(subports['id'])
+            trunk = self.demo.trunks_client.create_trunk(
+                port_id=parent['id'], sub_ports=[{
+                    'port_id': sub['id'], 'segmentation_type': 'vlan',
+                    'segmentation_id': 100 + i}])['trunk']
+            self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
+            server = self.demo.servers_client.create_server(
+                name='active-active-%d' % i,
+                imageRef=self.cloud.state['image_id'],
+                flavorRef=self.cloud.state['flavor_id'],
+                networks=[{'port': parent['id']}])['server']
+            self.addCleanup(self.delete_server, self.demo, server['id'])
+            made.append((trunk, sub, server['id']))
+        for trunk, _, server in made:
+            self.wait_for(lambda: self.demo.servers_client.show_server(
+                server)['server']['status'] == 'ACTIVE',
+                'server %s ACTIVE' % server, timeout=180)
+            self.wait_for(lambda: self.wired(self.demo, trunk['id']),
+                          'trunk %s wired' % trunk['id'])
+        return made
+
+    def test_two_watchers_share_a_burst_of_deletes(self):
+        names = (cloud_mod.WATCH, self.SECOND)
+        for name in names:
+            self.cloud.start_watch(name=name)
+            self.addCleanup(self.cloud.stop_watch, name=name)
+        made = self.servers_on_trunks(self.DELETES)
+        seen = {name: len(self.watch_log(name)) for name in names}
+
+        deleted_at = {}
+        for trunk, _, server in made:
+            self.demo.servers_client.delete_server(server)
+            deleted_at[trunk['id']] = time.monotonic()
+        # Seconds from each delete to Nova done with it, and to its trunk
+        # gone with its subport port (the cleanup's end).
+        nova_took, took = {}, {}
+
+        def all_removed():
+            servers = {s['id'] for s in self.demo.servers_client
+                       .list_servers()['servers']}
+            ports, trunks = self.snapshot()
+            now = time.monotonic()
+            for trunk, sub, server in made:
+                since = now - deleted_at[trunk['id']]
+                if server not in servers:
+                    nova_took.setdefault(trunk['id'], since)
+                if trunk['id'] not in trunks and sub['id'] not in ports:
+                    took.setdefault(trunk['id'], since)
+            return len(took) == len(deleted_at)
+        self.assertTrue(test_utils.call_until_true(
+            all_removed, 120, 0.25), 'trunks left: %s' % sorted(
+                set(deleted_at) - set(took)))
+
+        logs = {name: self.watch_log(name)[seen[name]:] for name in names}
+        for trunk, _, _ in made:
+            cleans = sum(len(re.findall(
+                r'trunk\(s\) %s: clean' % trunk['id'], log))
+                for log in logs.values())
+            self.assertEqual(1, cleans, 'trunk %s cleaned %d times'
+                             % (trunk['id'], cleans))
+        for name, log in logs.items():
+            # Both took their share of the work.
+            self.assertIn(': clean', log, name)
+        after_nova = [took[t] - nova_took.get(t, took[t]) for t in took]
+        figures = (
+            'over %d deletes: delete to trunk gone median %.1fs, worst '
+            '%.1fs; Nova done to trunk gone median %.1fs, worst %.1fs' % (
+                len(took), statistics.median(took.values()),
+                max(took.values()), statistics.median(after_nova),
+                max(after_nova)))
+        self.addDetail('timing', testtools.content.text_content(figures))
+        with open(os.path.join(self.cloud.state_dir, 'watch-timing.txt'),
+                  'a') as f:
+            f.write(figures + '\n')
+        self.assertLess(max(took.values()), 60, figures)
+
+
+class TestWatchStopsWhileNeutronHangs(base.FunctionalTestCase):
+    """SIGTERM while every call of ``watch`` to Neutron hangs."""
+
+    # Seconds each call may take (watch's --timeout).
+    CALL_TIMEOUT = 10
+
+    def test_sigterm_stops_it_in_bounded_time_and_loses_nothing(self):
+        proxy = self.fault_proxy()
+        self.cloud.start_watch('--timeout', str(self.CALL_TIMEOUT),
+                               environ=proxy.environ('admin'))
+        self.addCleanup(self.cloud.stop_watch)
+        trunk, parent, subs = self.trunk(subports=1)
+        server = self.boot(parent['id'])
+        proxy.program([faultproxy.rule('delay', '/v2.0/', times=0,
+                                       seconds=600)])
+        self.addCleanup(proxy.program)
+        self.demo.servers_client.delete_server(server)
+        self.wait_for(lambda: any(e['fault'] == 'held' for e in
+                                  proxy.events(clear=False)),
+                      'watch calling the hung Neutron')
+
+        started = time.monotonic()
+        self.cloud.stop_watch(timeout=120)
+        took = time.monotonic() - started
+        # One hung call runs out, and nothing new starts.
+        self.assertLess(took, 2 * self.CALL_TIMEOUT + 10)
+        self.assertIn('trunk-cleanup watch: stopped', self.watch_log())
+        ports, trunks = self.snapshot()
+        self.assertIn(trunk['id'], trunks)
+
+        # What it had not done waits in the queue or its journal.
+        proxy.program()
+        self.cloud.start_watch()
+
+        def removed():
+            ports, trunks = self.snapshot()
+            return (trunk['id'] not in trunks and
+                    not any(s['id'] in ports for s in subs))
+        self.wait_for(removed, 'watch cleaning after its restart',
+                      timeout=60)

@@ -19,6 +19,7 @@ import configparser
 import os
 import re
 import shlex
+import subprocess
 
 from oslo_config import cfg
 from oslotest import base
@@ -36,8 +37,10 @@ A_TEST_ID = ('trunk_cleanup_tempest.tests.scenario.test_server_delete.'
 def check_options(testcase, values):
     """Set every value on a real ConfigOpts: unknown or invalid fails."""
     conf = cfg.ConfigOpts()
+    # By name: a group object shares its options' state (an override)
+    # with every ConfigOpts it is registered on.
     conf.register_opts(config.TrunkCleanupGroup,
-                       group=config.trunk_cleanup_group)
+                       group=config.trunk_cleanup_group.name)
     conf([])
     for key, value in values.items():
         testcase.assertIn(key, [o.name for o in config.TrunkCleanupGroup])
@@ -74,6 +77,22 @@ class TestZuul(base.BaseTestCase):
         self.assertEqual('openvswitch', ovs['devstack_localrc']['Q_AGENT'])
         self.assertTrue(ovs['devstack_services']['q-agt'])
         self.assertFalse(ovs['devstack_services']['ovn-controller'])
+
+    def test_watch_variant_runs_the_devstack_plugin(self):
+        job = self.jobs['trunk-cleanup-tempest-watch']
+        self.assertEqual('trunk-cleanup-tempest', job['parent'])
+        variables = job['vars']
+        self.assertEqual('https://opendev.org/x/trunk-cleanup-tempest',
+                         variables['devstack_plugins'][
+                             'trunk-cleanup-tempest'])
+        self.assertTrue(variables['devstack_services'][
+            'trunk-cleanup-watch'])
+        # local.conf's test-config is applied after the plugin's: it must
+        # say the same.
+        options = variables['devstack_local_conf']['test-config'][
+            '$TEMPEST_CONFIG']['trunk_cleanup']
+        self.assertEqual('removed', options['expected_after_server_delete'])
+        check_options(self, options)
 
     def test_pipelines_name_defined_jobs(self):
         project = [i['project'] for i in self.items if 'project' in i][0]
@@ -118,3 +137,99 @@ class TestSystemdUnit(base.BaseTestCase):
             '/var/lib', parser.get('Service', 'StateDirectory')),
             args.state_dir)
         self.assertTrue(args.sweep_orphans)
+
+
+# devstack's functions, as far as the plugin uses them: each says what it
+# was asked to do.
+DEVSTACK = r"""
+DEST=/opt/stack DATA_DIR=/opt/stack/data STACK_USER=stack
+REGION_NAME=RegionOne NOVA_CONF=/etc/nova/nova.conf
+TEMPEST_CONFIG=/opt/stack/tempest/etc/tempest.conf
+NOVA_NOTIFICATION_FORMAT=unversioned
+ENABLED=" tempest "
+function enable_service { ENABLED="$ENABLED $1 "; }
+function is_service_enabled { [[ "$ENABLED" == *" $1 "* ]]; }
+function echo_summary { :; }
+function sudo { echo "sudo $*"; }
+function chmod { echo "chmod $*"; }
+function rm { echo "rm $*"; }
+function iniget { echo "rabbit://stackrabbit:secret@10.0.0.1:5672/"; }
+function get_python_exec_prefix { echo /opt/stack/data/venv/bin; }
+function record { local IFS=$'\t'; echo "$*"; }
+function setup_develop { record setup_develop "$@"; }
+function create_service_user { record create_service_user "$@"; }
+function configure_keystoneauth { record configure_keystoneauth "$@"; }
+function iniset { record iniset "$@"; }
+function run_process { record run_process "$@"; }
+function stop_process { record stop_process "$@"; }
+source devstack/settings
+echo "format $NOVA_NOTIFICATION_FORMAT"
+for phase in "stack install" "stack post-config" "stack extra" \
+        "stack test-config" "unstack" "clean"; do
+    echo "phase $phase"
+    source devstack/plugin.sh $phase
+done
+"""
+
+
+class TestDevstackPlugin(base.BaseTestCase):
+    """devstack/plugin.sh, run against stand-ins of devstack's functions."""
+
+    def setUp(self):
+        super().setUp()
+        run = subprocess.run(['bash', '-c', DEVSTACK], cwd=TOP, check=True,
+                             capture_output=True, text=True)
+        # A function devstack does not have, a syntax error: all fail.
+        self.assertEqual('', run.stderr)
+        out = run.stdout
+        self.calls = {}
+        phase = None
+        for line in out.splitlines():
+            if line.startswith('phase '):
+                phase = line[len('phase '):]
+                continue
+            self.calls.setdefault(phase, []).append(line.split('\t'))
+
+    def test_nova_sends_versioned_notifications(self):
+        self.assertIn(['format both'], self.calls[None])
+
+    def test_the_config_file_holds_the_bus_and_credentials(self):
+        calls = self.calls['stack post-config']
+        self.assertIn(['create_service_user', 'trunk-cleanup', 'admin'],
+                      calls)
+        self.assertIn(['configure_keystoneauth', '/etc/trunk-cleanup/'
+                       'watch.conf', 'trunk-cleanup', 'trunk_cleanup_watch'],
+                      calls)
+        self.assertIn(['iniset', '/etc/trunk-cleanup/watch.conf',
+                       'oslo_messaging_notifications', 'transport_url',
+                       'rabbit://stackrabbit:secret@10.0.0.1:5672/'], calls)
+        # Every other option it sets is one watch reads.
+        with open(os.path.join(TOP, 'etc',
+                               'trunk-cleanup-watch.conf.sample')) as f:
+            sample = f.read()
+        for call in calls:
+            if call[0] == 'iniset':
+                section = sample.split('[%s]' % call[2], 1)[1]
+                self.assertIn('#%s = ' % call[3],
+                              section.split('\n[', 1)[0])
+
+    def test_the_service_runs_a_valid_watch(self):
+        [(_, name, command)] = [c for c in self.calls['stack extra']
+                                if c[0] == 'run_process']
+        self.assertEqual('trunk-cleanup-watch', name)
+        words = shlex.split(command)
+        self.assertEqual('/opt/stack/data/venv/bin/trunk-cleanup', words[0])
+        args = trunk_cleanup.build_parser(words[1:]).parse_args(words[1:])
+        self.assertEqual('watch', args.command)
+        self.assertEqual(['/etc/trunk-cleanup/watch.conf'], args.config_file)
+        self.assertEqual('/opt/stack/data/trunk-cleanup', args.state_dir)
+        self.assertIsNone(args.transport_url)
+        self.assertIn(['stop_process', 'trunk-cleanup-watch'],
+                      self.calls['unstack'])
+
+    def test_tempest_is_told_the_cloud_removes_trunks(self):
+        [call] = self.calls['stack test-config']
+        self.assertEqual(['iniset', '/opt/stack/tempest/etc/tempest.conf',
+                          'trunk_cleanup', 'expected_after_server_delete',
+                          'removed'], call)
+        check_options(self, {call[3]: call[4]})

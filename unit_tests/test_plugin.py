@@ -68,6 +68,25 @@ class TestPlugin(base.BaseTestCase):
                              'etc/trunk-cleanup-tempest.conf.sample is '
                              'stale: run "tox -e genconfig"')
 
+    def test_watch_sample_has_its_own_options(self):
+        # Only watch's own section: oslo.messaging's options follow its
+        # release.
+        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, 'sample.conf')
+            conf = cfg.ConfigOpts()
+            generator.register_cli_opts(conf)
+            conf(['--namespace', 'trunk_cleanup_watch', '--wrap-width',
+                  '79', '--output-file', out])
+            generator.generate(conf)
+            with open(out) as f:
+                fresh = f.read().split('[trunk_cleanup_watch]', 1)[1]
+        with open(os.path.join(top, 'etc',
+                               'trunk-cleanup-watch.conf.sample')) as f:
+            self.assertIn(fresh, f.read(),
+                          'etc/trunk-cleanup-watch.conf.sample is stale: '
+                          'run "tox -e genconfig"')
+
     def test_bad_choice_is_refused(self):
         conf = cfg.ConfigOpts()
         plugin.TrunkCleanupTempestPlugin().register_opts(conf)

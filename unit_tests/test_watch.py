@@ -30,6 +30,7 @@ from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
 from trunk_cleanup_tempest.watch import service
 from unit_tests import base
+from unit_tests import fake_cloud
 
 
 def payload(server_id, port_ids=(), project='p'):
@@ -59,7 +60,7 @@ class TestWatcher(base.TestCase):
         self.stand_up()
         self.watcher.delete_started(self.server, [])
         self.assertEqual([self.trunk],
-                         self.watcher.pending[self.server].trunk_ids)
+                         self.watcher.pending[self.server][0].trunk_ids)
         self.cloud.delete_server(self.server)
         report = self.watcher.delete_ended(self.server, None, []).result()
         self.assertTrue(report.clean, str(report))
@@ -122,15 +123,106 @@ class TestWatcher(base.TestCase):
         sent_at = datetime.datetime(2026, 11, 24, 9, 30, 5, 940000,
                                     tzinfo=datetime.timezone.utc)
         self.watcher.delete_started(self.server, [], sent_at)
-        footprint = self.watcher.pending[self.server]
+        footprint = self.watcher.pending[self.server][0]
         self.assertIn(new_sub, [sub.port_id
                                 for sub in footprint.trunks[0].subports])
         # One made a second later is not the server's.
         self.cloud.ports[new_sub]['created_at'] = '2026-11-24T09:30:06Z'
         self.watcher.delete_started(self.server, [], sent_at)
-        footprint = self.watcher.pending[self.server]
+        footprint = self.watcher.pending[self.server][0]
         self.assertNotIn(new_sub, [sub.port_id
                                    for sub in footprint.trunks[0].subports])
+
+    def test_a_trunk_of_the_delete_s_second_is_not_the_server_s(self):
+        # On a parent still bound (a driver that trunks bound ports): made
+        # as Nova announced the delete, it may be for the next server.
+        self.stand_up()
+        other = self.cloud.add_port(created_at='2026-11-24T09:30:05Z')
+        self.cloud.bind(other, self.server)
+        late = self.cloud.add_trunk(other, updated_at='2026-11-24T09:30:05Z')
+        sent_at = datetime.datetime(2026, 11, 24, 9, 30, 5, 940000,
+                                    tzinfo=datetime.timezone.utc)
+        self.watcher.delete_started(self.server, [], sent_at)
+        self.assertEqual([self.trunk],
+                         self.watcher.pending[self.server][0].trunk_ids)
+        self.assertNotIn(late, self.watcher.pending[self.server][0].trunk_ids)
+
+    def test_a_port_that_only_names_the_server_is_not_its(self):
+        # device_id is free text: an admin's port in another project, or
+        # one no compute service owns, that names the server.
+        self.stand_up()
+        for project, owner in (('other', 'compute:nova'),
+                               (fake_cloud.PROJECT, 'network:dhcp')):
+            port = self.cloud.add_port(project_id=project,
+                                       device_id=self.server,
+                                       device_owner=owner)
+            self.cloud.add_trunk(port, project_id=project)
+        self.assertEqual([self.trunk], cleanup.record_server(
+            self.clients, self.server).trunk_ids)
+
+    def awaiting_watcher(self):
+        journal = service.Journal(self.useFixture(fixtures.TempDir()).path)
+        watcher = service.Watcher(self.clients, workers=2, timeout=0.3,
+                                  interval=0.01, journal=journal)
+        self.addCleanup(watcher.stop)
+        return watcher
+
+    def test_the_end_handled_by_another_service(self):
+        """Active-active: the start went to this service, the end not."""
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent])
+        self.assertEqual([self.server], [
+            fp.server_id for fp in watcher.awaiting.pending()])
+        # Nova is still deleting: nothing is asked of Neutron.
+        self.assertEqual([], watcher.await_deletes())
+        self.assertEqual([], self.cloud.writes())
+        # The other service's end names no port (Nova has forgotten them).
+        self.cloud.delete_server(self.server)
+        self.assertIsNone(self.watcher.delete_ended(self.server, None, []))
+        jobs = watcher.await_deletes()
+        self.assertEqual(1, len(jobs))
+        self.assertTrue(jobs[0].result().clean, str(jobs[0].result()))
+        self.assertEqual({}, self.cloud.trunks)
+        self.assertEqual([], watcher.awaiting.pending())
+        self.assertEqual([], watcher.journal.pending())
+        # Its own end, late, starts no second cleanup.
+        self.assertIsNone(watcher.delete_ended(self.server, None, []))
+        self.assertEqual([], watcher.await_deletes())
+
+    def test_an_awaited_delete_survives_a_restart(self):
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent])
+        watcher.stop()
+        self.cloud.delete_server(self.server)
+        again = service.Watcher(self.clients, workers=2, timeout=0.3,
+                                interval=0.01, journal=watcher.journal)
+        self.addCleanup(again.stop)
+        self.assertEqual([], again.resume())
+        self.assertEqual([self.server], list(again.pending))
+        report = again.await_deletes()[0].result()
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual([], again.awaiting.pending())
+
+    def test_a_journal_it_cannot_write_is_refused_at_start(self):
+        watcher = self.awaiting_watcher()
+        watcher.check_journal()
+        # Something else where the awaited deletes go.
+        os.rmdir(watcher.awaiting.folder)
+        with open(watcher.awaiting.folder, 'w'):
+            pass
+        self.assertRaises(OSError, watcher.check_journal)
+
+    def test_a_delete_that_never_ends_is_given_up(self):
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent])
+        watcher.max_wait = 0
+        self.assertEqual([], watcher.await_deletes())
+        self.assertEqual({}, watcher.pending)
+        self.assertEqual([], watcher.awaiting.pending())
+        self.assertEqual([], self.cloud.writes())
 
     def test_a_subport_made_after_the_delete_keeps_the_trunk(self):
         sent_at = datetime.datetime(2026, 11, 24, 9, 30,

@@ -68,6 +68,43 @@ def server_gone(exc, server_id):
 _SINCE_EVER = '1970-01-01T00:00:00Z'
 
 
+def _list_one(servers_client, server_id):
+    """The server in Nova's list, deleted or not: [server], [] or None.
+
+    None when the ID filter was dropped (a policy that allows no
+    filters): a page of other servers says nothing of this one.
+    """
+    # Two at most: one if the ID filter holds, and a page of others
+    # (cheaply) if a policy dropped it.
+    found = servers_client.list_servers(
+        detail=True, all_tenants=True, uuid=server_id, limit=2,
+        **{'changes-since': _SINCE_EVER})['servers']
+    if any(s.get('id') != server_id for s in found):
+        return None
+    return found
+
+
+def deleted(servers_client, server_id):
+    """Nova's word that it has deleted ``server_id``, or None.
+
+    Its servers list (read by an admin) shows a deleted server with status
+    ``DELETED`` until its rows are archived; a server being deleted is
+    still listed as it was. Any other answer, or none, proves nothing yet.
+
+    :raises: what the list call raises (the cloud down, refused).
+    """
+    found = _list_one(servers_client, server_id)
+    return _deleted_text(found[0]) if found else None
+
+
+def _deleted_text(server):
+    if server.get('status') != 'DELETED':
+        return None
+    when = server.get('OS-SRV-USG:terminated_at') or server.get('updated')
+    return "Nova's servers list shows it DELETED%s" % (
+        ' at %s' % when if when else '')
+
+
 def listed(servers_client, server_id):
     """What Nova's servers list says of a server its show called gone.
 
@@ -85,29 +122,20 @@ def listed(servers_client, server_id):
         server not deleted; ``what`` says what the list showed, or None.
     """
     try:
-        # Two at most: one if the ID filter holds, and a page of others
-        # (cheaply) if a policy dropped it.
-        found = servers_client.list_servers(
-            detail=True, all_tenants=True, uuid=server_id, limit=2,
-            **{'changes-since': _SINCE_EVER})['servers']
+        found = _list_one(servers_client, server_id)
     except lib_exc.Forbidden:
         return False, None
     except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
         return False, "Nova's servers list not read (%s)" % (
             ' '.join(str(exc).split())[:200])
-    if any(s.get('id') != server_id for s in found):
-        # The ID filter was dropped (a policy that allows no filters):
-        # a page of other servers says nothing of this one.
+    if found is None:
         return False, None
     if not found:
         return False, ("Nova's servers list does not show it either (its "
                        "rows archived, or in a cell the list did not read)")
     server = found[0]
-    if server.get('status') == 'DELETED':
-        when = server.get('OS-SRV-USG:terminated_at') or server.get(
-            'updated')
-        return False, "Nova's servers list shows it DELETED%s" % (
-            ' at %s' % when if when else '')
+    if _deleted_text(server):
+        return False, _deleted_text(server)
     return True, ("Nova's servers list shows it %s (its instance mapping "
                   "is lost?)" % server.get('status'))
 

@@ -162,11 +162,12 @@ def _made_before(resource, created_before, kind='trunk'):
     return False
 
 
-def _trunks_on(clients, port_ids, created_before):
+def _trunks_on(clients, port_ids, created_before, subports_before=None):
     """The trunks whose parents are ``port_ids``, made before a moment.
 
     With ``created_before``, newer trunks are left out, and so are the
-    newer ports among their subports.
+    ports among their subports newer than ``subports_before`` (default:
+    ``created_before``).
     """
     trunks = list(listing.paginated(clients.trunks_client.list_trunks,
                                     'trunks', port_id=list(port_ids)))
@@ -180,13 +181,14 @@ def _trunks_on(clients, port_ids, created_before):
 
     def older(sub):
         port = ports.get(sub['port_id'], {'id': sub['port_id']})
-        return _made_before(port, created_before, 'subport port')
+        return _made_before(port, subports_before or created_before,
+                            'subport port')
     return [dict(t, sub_ports=[s for s in t.get('sub_ports', ())
                                if older(s)]) for t in trunks]
 
 
 def record_server(clients, server_id, parent_created_by=None,
-                  created_before=None):
+                  created_before=None, subports_before=None):
     """Record the trunks a live server stands on, before it is deleted.
 
     :param clients: an object with ``servers_client``, ``ports_client`` and
@@ -199,6 +201,9 @@ def record_server(clients, server_id, parent_created_by=None,
     :param created_before: a timezone-aware datetime, e.g. when Nova said
         the server was being deleted: trunks and subport ports made after
         it are not the server's and are left out.
+    :param subports_before: for subport ports, a later moment than
+        ``created_before`` (default: the same): a subport added to the
+        server's own trunk may be the server's where a trunk is not.
     :returns: a :class:`Footprint`; its ``trunks`` is empty when the server
         is on no trunk.
     :raises NotFound: the server does not exist (any more).
@@ -211,12 +216,14 @@ def record_server(clients, server_id, parent_created_by=None,
         raise errors.NotFound(
             'server %s not found: record its footprint before deleting it, '
             'or name its trunk or parent port instead' % server_id)
-    ports = list(listing.paginated(clients.ports_client.list_ports, 'ports',
-                                   device_id=server_id))
+    ports = [p for p in listing.paginated(clients.ports_client.list_ports,
+                                          'ports', device_id=server_id)
+             if _nova_bound(p, server)]
     trunks = []
     if ports:
         by_id = {p['id']: p for p in ports}
-        found = _trunks_on(clients, sorted(by_id), created_before)
+        found = _trunks_on(clients, sorted(by_id), created_before,
+                           subports_before)
         for trunk in found:
             created_by = parent_created_by
             if created_by is None:
@@ -226,6 +233,23 @@ def record_server(clients, server_id, parent_created_by=None,
     return Footprint(project_id=server['tenant_id'],
                      server_id=server_id,
                      trunks=tuple(sorted(trunks, key=lambda t: t.trunk_id)))
+
+
+def _nova_bound(port, server):
+    """Whether Nova bound ``port`` to ``server``, as far as Neutron says.
+
+    ``device_id`` is free text an admin may set on any port, in any
+    project; Nova binds only ports of the server's own project, with a
+    ``compute:`` owner.
+    """
+    project = port.get('project_id') or port.get('tenant_id')
+    if (project == server.get('tenant_id') and
+            (port.get('device_owner') or '').startswith('compute:')):
+        return True
+    LOG.info('port %s left alone: its device_id names server %s, but it is '
+             'of project %s, owner %r', port.get('id'), server.get('id'),
+             project, port.get('device_owner'))
+    return False
 
 
 def _guess_created_by(port, server):

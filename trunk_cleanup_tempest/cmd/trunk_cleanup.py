@@ -457,16 +457,15 @@ def watch(args, clients, out, stop=None, conf=None):
 
     _require_trunks(clients)
     conf = conf or watch_conf(args)
-    journal = service.Journal(args.state_dir)
-    # A journal it cannot write would make it put back every notification.
-    journal.check()
     watcher = service.Watcher(clients, workers=args.workers,
                               timeout=args.timeout, interval=args.interval,
                               sweep_older_than=(args.sweep_older_than
                                                 if args.sweep_orphans
                                                 else None),
                               sweep_orphans=args.sweep_orphans,
-                              journal=journal)
+                              journal=service.Journal(args.state_dir))
+    # A journal it cannot write would make it put back every notification.
+    watcher.check_journal()
     listener = service.listener(conf, watcher, args.transport_url,
                                 args.exchange)
     stop = stop or threading.Event()
@@ -474,12 +473,15 @@ def watch(args, clients, out, stop=None, conf=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     sweeper = threading.Thread(target=watcher.sweep_forever,
                                args=(args.sweep_interval,), daemon=True)
-    # One notification at a time, in the order they came: a delete's end
-    # must not be handled before its start. The cleanups themselves run
-    # in the watcher's own pool.
-    listener.start(override_pool_size=1)
+    awaiter = threading.Thread(target=watcher.await_forever,
+                               args=(service.AWAIT_INTERVAL,), daemon=True)
+    # Notifications are handled side by side: a delete's end handled
+    # before (or while) its start is, is caught up by the start, or by
+    # asking Nova. The cleanups themselves run in the watcher's own pool.
+    listener.start(override_pool_size=args.workers)
     watcher.resume()
     sweeper.start()
+    awaiter.start()
     logging.getLogger(__name__).info(
         'watching %s for deleted servers; every %ss, retrying the '
         'journal%s', service.TOPIC, args.sweep_interval,

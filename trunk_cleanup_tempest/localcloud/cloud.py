@@ -274,7 +274,7 @@ class LocalCloud:
                           network_extensions=aliases)
         self.save()
 
-    def start_watch(self, *extra, environ=None):
+    def start_watch(self, *extra, environ=None, name=WATCH):
         """Run ``trunk-cleanup watch`` as the admin, on Nova's bus.
 
         From then on the cloud removes the trunk and subports of every
@@ -284,6 +284,8 @@ class LocalCloud:
         :param extra: more arguments for ``watch``.
         :param environ: its ``OS_*`` variables (default: the admin's; ``{}``
             for none, when a config file holds its credentials).
+        :param name: another name starts another instance, with a state
+            folder and log of its own, on the same pool (active-active).
         """
         layout = self.layout()
         env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
@@ -291,33 +293,36 @@ class LocalCloud:
         command = [sys.executable, '-m',
                    'trunk_cleanup_tempest.cmd.trunk_cleanup', 'watch',
                    '--config-file', layout.etc('nova', 'nova.conf'),
-                   '--state-dir', layout.path(WATCH),
+                   '--state-dir', layout.path(name),
                    '--sweep-interval', '30', '--sweep-orphans',
                    '--sweep-older-than', '10m',
                    '--interval', '0.5'] + list(extra)
-        log = layout.processes.log(WATCH)
+        log = layout.processes.log(name)
         # The log is appended to: only what this start writes counts.
         offset = os.path.getsize(log) if os.path.exists(log) else 0
-        layout.processes.start(WATCH, command, env=env)
+        layout.processes.start(name, command, env=env)
 
         def listening():
             with open(log) as f:
                 f.seek(offset)
                 return 'watching versioned_notifications' in f.read()
-        process.wait_until(WATCH, command, log, listening, 60,
-                           processes=layout.processes, name=WATCH)
-        self.state['watch'] = True
-        self.save()
+        process.wait_until(name, command, log, listening, 60,
+                           processes=layout.processes, name=name)
+        if name == WATCH:
+            self.state['watch'] = True
+            self.save()
 
-    def stop_watch(self, timeout=20):
+    def stop_watch(self, timeout=20, name=WATCH):
         """Stop ``watch``; the cloud leaves trunks behind again.
 
         :param timeout: seconds it may take to finish what it is doing
             before it is killed (0 kills it at once).
+        :param name: the instance, as :meth:`start_watch` named it.
         """
-        stopped = self.layout().processes.stop(WATCH, timeout=timeout)
-        self.state['watch'] = False
-        self.save()
+        stopped = self.layout().processes.stop(name, timeout=timeout)
+        if name == WATCH:
+            self.state['watch'] = False
+            self.save()
         return stopped
 
     def restart_bus(self, timeout=180):

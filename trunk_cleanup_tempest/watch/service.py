@@ -26,6 +26,14 @@ consumers still get every message):
   deleted, and the parent port too only if Nova created it (Nova keeps a
   port it was given, and so does this service).
 
+Two or more services may share the pool (active-active): RabbitMQ hands
+each notification to one of them, so a delete's end often goes to another
+service than its start. The one that recorded the start keeps the
+footprint (on disk too) and asks Nova every few seconds until Nova lists
+the server deleted; then it cleans, unless its own end came first. A
+service that sees only the end finds no ports in it (Nova has forgotten
+them by then) and leaves the trunk to the one that saw the start.
+
 A periodic sweep of orphans whose server Nova proves deleted (and older
 than a grace period) catches what a lost notification, a restart or an
 earlier failure missed: every step is re-derived from the
@@ -36,8 +44,10 @@ import collections
 from concurrent import futures
 import datetime
 import errno
+import os
 import ssl
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -61,6 +71,10 @@ POOL = 'trunk-cleanup'
 EVENTS = r'^instance\.delete\.(start|end)$'
 # Messages RabbitMQ may hand the service before it acknowledges any.
 PREFETCH = 10
+# The journal's folder for footprints whose server Nova is deleting.
+AWAITING = 'awaiting'
+# Seconds between asking Nova about the deletes awaited.
+AWAIT_INTERVAL = 2.0
 
 
 def _payload(payload):
@@ -117,15 +131,24 @@ class Watcher:
     MAX_REMEMBERED = 10000
 
     def __init__(self, clients, workers=8, timeout=60, interval=1.0,
-                 sweep_older_than=None, journal=None, sweep_orphans=True):
+                 sweep_older_than=None, journal=None, sweep_orphans=True,
+                 max_wait=3600):
         self.clients = clients
         self.journal = journal
+        # The footprints recorded at a delete's start, until its end or
+        # Nova's list says the server is deleted: a restart finds them.
+        self.awaiting = journal and journal_mod.Journal(
+            os.path.join(journal.folder, AWAITING))
+        # Seconds to wait for a delete to end before leaving its trunk to
+        # the sweep (a delete that failed, a server left in ERROR).
+        self.max_wait = max_wait
         self.timeout = timeout
         self.interval = interval
         self.sweep_older_than = sweep_older_than
         self.sweep_orphans = sweep_orphans
         self.pool = futures.ThreadPoolExecutor(max_workers=workers)
         self.workers = workers
+        # server ID -> (footprint, monotonic time it was recorded).
         self.pending = collections.OrderedDict()
         # Servers whose delete ended before its start was handled.
         self.ended = collections.OrderedDict()
@@ -135,6 +158,12 @@ class Watcher:
         self.parked = []
         self.lock = threading.Lock()
         self.stopped = threading.Event()
+
+    def check_journal(self):
+        """Raise ``OSError`` now if the journal cannot be written."""
+        for journal in (self.journal, self.awaiting):
+            if journal is not None:
+                journal.check()
 
     # -- notifications ----------------------------------------------------
 
@@ -151,10 +180,13 @@ class Watcher:
         """
         try:
             # The server is still there and its ports bound to it: the
-            # trunks on them are its own, and so is a subport added in the
-            # second Nova sent the delete (Neutron keeps whole seconds).
+            # trunks made before are its own, and so is a subport added to
+            # one in the second Nova sent the delete (Neutron keeps whole
+            # seconds). A trunk made in that second may be for the next
+            # server on the port: it is left.
             footprint = cleanup.record_server(
-                self.clients, server_id, created_before=_next_second(sent_at))
+                self.clients, server_id, created_before=sent_at,
+                subports_before=_next_second(sent_at))
         except cleanup.NotFound:
             footprint = None
         if footprint is None or not footprint.trunks:
@@ -164,20 +196,16 @@ class Watcher:
             return None
         with self.lock:
             ended = self.ended.pop(server_id, False)
-            if not ended:
-                self.pending[server_id] = footprint
-                while len(self.pending) > self.MAX_REMEMBERED:
-                    self.pending.popitem(last=False)
-        if ended:
-            try:
-                return self._submit(footprint,
-                                    'server %s deleted' % server_id)
-            except BaseException:
-                with self.lock:
-                    # Its next delivery must still clean at once.
-                    self.ended[server_id] = True
-                raise
-        return None
+        if not ended:
+            self._await(footprint)
+            return None
+        try:
+            return self._submit(footprint, 'server %s deleted' % server_id)
+        except BaseException:
+            with self.lock:
+                # Its next delivery must still clean at once.
+                self.ended[server_id] = True
+            raise
 
     def delete_ended(self, server_id, project_id, port_ids, sent_at=None):
         """Clean the trunk of a server Nova has deleted.
@@ -186,8 +214,7 @@ class Watcher:
         :returns: a future of the report, or None when the server stood on
             no trunk, as far as can be told yet.
         """
-        with self.lock:
-            footprint = recorded = self.pending.pop(server_id, None)
+        footprint = recorded = self._claim(server_id)
         if footprint is None:
             footprint = fp_mod.record_ports(self.clients, port_ids,
                                             server_id, project_id,
@@ -203,13 +230,92 @@ class Watcher:
                     self.ended.popitem(last=False)
             return None
         try:
-            return self._submit(footprint, 'server %s deleted' % server_id)
+            job = self._submit(footprint, 'server %s deleted' % server_id)
         except BaseException:
             if recorded is not None:
                 with self.lock:
                     # Its next delivery finds what its start recorded.
-                    self.pending.setdefault(server_id, recorded)
+                    self.pending.setdefault(server_id,
+                                            (recorded, time.monotonic()))
             raise
+        if recorded is not None and self.awaiting is not None:
+            # In the journal proper now.
+            self.awaiting.done(recorded)
+        return job
+
+    def _await(self, footprint, write=True):
+        """Keep a footprint until its server's delete ends."""
+        if write and self.awaiting is not None:
+            # Before the start is acknowledged: should this service die
+            # while another one handles the end, its restart cleans.
+            self.awaiting.add(footprint)
+        with self.lock:
+            self.pending[footprint.server_id] = (footprint, time.monotonic())
+            while len(self.pending) > self.MAX_REMEMBERED:
+                # Still in the awaiting journal: the next start resumes it.
+                dropped, _ = self.pending.popitem(last=False)[1]
+                LOG.warning('server %s: too many deletes awaited; its '
+                            'trunk(s) %s wait for the next start',
+                            dropped.server_id, ', '.join(dropped.trunk_ids))
+
+    def _claim(self, server_id):
+        """The footprint awaited for ``server_id``, now this caller's."""
+        with self.lock:
+            return (self.pending.pop(server_id, None) or (None,))[0]
+
+    def await_deletes(self):
+        """Clean each awaited footprint whose server Nova lists deleted.
+
+        The delete's end may have gone to another service on the pool, or
+        been lost. Nova's list is its own record of the delete; the
+        cleanup still checks every port against the cloud before a write.
+
+        :returns: the futures of the cleanups started.
+        """
+        with self.lock:
+            waiting = list(self.pending.items())
+        jobs = []
+        for server_id, (footprint, since) in waiting:
+            if self.stopped.is_set():
+                break
+            proof = evidence.deleted(self.clients.servers_client, server_id)
+            if proof is None:
+                if time.monotonic() - since > self.max_wait:
+                    self._give_up(server_id, footprint)
+                continue
+            if self._claim(server_id) is None:
+                # Its end came meanwhile: that cleanup is running.
+                continue
+            why = 'server %s deleted (%s)' % (server_id, proof)
+            try:
+                job = self._submit(footprint, why)
+            except BaseException:
+                with self.lock:
+                    self.pending.setdefault(server_id, (footprint, since))
+                raise
+            if self.awaiting is not None:
+                self.awaiting.done(footprint)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _give_up(self, server_id, footprint):
+        if self._claim(server_id) is None:
+            return
+        LOG.warning('server %s: Nova has not listed it deleted in %ss; its '
+                    'trunk(s) %s are left (to the sweep, if it runs)',
+                    server_id, self.max_wait, ', '.join(footprint.trunk_ids))
+        if self.awaiting is not None:
+            self.awaiting.done(footprint)
+
+    def await_forever(self, interval):
+        while not self.stopped.wait(interval):
+            try:
+                self.await_deletes()
+            except Exception as exc:
+                # The cloud down: asked again at the next interval.
+                LOG.warning('deletes awaited not checked (%s); again in '
+                            '%ss', errors.error_text(exc), interval)
 
     def _submit(self, footprint, why):
         """Clean ``footprint`` in the pool; None if it must wait.
@@ -292,7 +398,19 @@ class Watcher:
     # -- the sweep --------------------------------------------------------
 
     def resume(self):
-        """Clean what the journal holds: work a stopped service left."""
+        """At start: take up the work a stopped service left.
+
+        A footprint recorded at a delete's start waits again for Nova to
+        list its server deleted; the rest is cleaned.
+        """
+        if self.awaiting is not None:
+            for footprint in self.awaiting.pending():
+                if footprint.server_id:
+                    self._await(footprint, write=False)
+        return self._retry_journal()
+
+    def _retry_journal(self):
+        """Clean what the journal holds and no cleanup is running for."""
         pending = self.journal.pending() if self.journal else []
         with self.lock:
             # What a worker is cleaning right now is in the journal too.
@@ -311,7 +429,7 @@ class Watcher:
         Orphans only when asked for (``sweep_orphans``): they are every
         project's, not only the servers this service saw deleted.
         """
-        jobs = self.resume()
+        jobs = self._retry_journal()
         orphans = []
         if self.sweep_orphans:
             # Only what the cloud proves: a trunk whose parent is merely
@@ -390,6 +508,8 @@ class NotificationEndpoint:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.delays = collections.OrderedDict()
+        # Notifications are handled side by side.
+        self.lock = threading.Lock()
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
         server_id, project_id, ports = _payload(payload)
@@ -408,22 +528,27 @@ class NotificationEndpoint:
                                           sent_at)
         except Exception as exc:
             if not _transient(exc):
-                self.delays.pop(key, None)
+                self._forget(key)
                 LOG.exception('%s for server %s not handled', event_type,
                               server_id)
                 return oslo_messaging.NotificationResult.HANDLED
-            delay = self.delays.pop(key, self.backoff)
-            self.delays[key] = min(delay * 2, self.max_backoff)
-            while len(self.delays) > self.MAX_DELAYS:
-                self.delays.popitem(last=False)
+            with self.lock:
+                delay = self.delays.pop(key, self.backoff)
+                self.delays[key] = min(delay * 2, self.max_backoff)
+                while len(self.delays) > self.MAX_DELAYS:
+                    self.delays.popitem(last=False)
             LOG.warning('%s for server %s not handled (%s): back to the '
                         'queue in %ss', event_type, server_id,
                         errors.error_text(exc), delay)
             # A stop ends the wait: the message is not lost either way.
             self.watcher.stopped.wait(delay)
             return oslo_messaging.NotificationResult.REQUEUE
-        self.delays.pop(key, None)
+        self._forget(key)
         return oslo_messaging.NotificationResult.HANDLED
+
+    def _forget(self, key):
+        with self.lock:
+            self.delays.pop(key, None)
 
 
 def listener(conf, watcher, transport_url=None, exchange=EXCHANGE):
