@@ -146,7 +146,7 @@ DEST=/opt/stack DATA_DIR=/opt/stack/data STACK_USER=stack
 REGION_NAME=RegionOne NOVA_CONF=/etc/nova/nova.conf
 TEMPEST_CONFIG=/opt/stack/tempest/etc/tempest.conf
 NOVA_NOTIFICATION_FORMAT=unversioned
-ENABLED=" tempest "
+ENABLED=" tempest $SERVICES "
 function enable_service { ENABLED="$ENABLED $1 "; }
 function is_service_enabled { [[ "$ENABLED" == *" $1 "* ]]; }
 function echo_summary { :; }
@@ -177,18 +177,28 @@ class TestDevstackPlugin(base.BaseTestCase):
 
     def setUp(self):
         super().setUp()
+        self.calls = self.run_plugin('trunk-cleanup-watch')
+
+    def run_plugin(self, services):
         run = subprocess.run(['bash', '-c', DEVSTACK], cwd=TOP, check=True,
-                             capture_output=True, text=True)
+                             capture_output=True, text=True,
+                             env=dict(os.environ, SERVICES=services))
         # A function devstack does not have, a syntax error: all fail.
         self.assertEqual('', run.stderr)
         out = run.stdout
-        self.calls = {}
+        calls = {}
         phase = None
         for line in out.splitlines():
             if line.startswith('phase '):
                 phase = line[len('phase '):]
                 continue
-            self.calls.setdefault(phase, []).append(line.split('\t'))
+            calls.setdefault(phase, []).append(line.split('\t'))
+        return calls
+
+    def test_the_service_runs_only_when_enabled(self):
+        calls = self.run_plugin('')
+        self.assertEqual([['format unversioned']], calls[None])
+        self.assertEqual({None}, set(calls))
 
     def test_nova_sends_versioned_notifications(self):
         self.assertIn(['format both'], self.calls[None])

@@ -33,6 +33,10 @@ from unit_tests import base
 from unit_tests import fake_cloud
 
 
+def mock_not_found(*args, **kwargs):
+    raise cleanup.NotFound('gone')
+
+
 def payload(server_id, port_ids=(), project='p'):
     return {'nova_object.name': 'InstanceActionPayload',
             'nova_object.data': {
@@ -173,7 +177,7 @@ class TestWatcher(base.TestCase):
         self.stand_up()
         watcher.delete_started(self.server, [self.parent])
         self.assertEqual([self.server], [
-            fp.server_id for fp in watcher.awaiting.pending()])
+            e.footprint.server_id for e in watcher.awaiting.pending()])
         # Nova is still deleting: nothing is asked of Neutron.
         self.assertEqual([], watcher.await_deletes())
         self.assertEqual([], self.cloud.writes())
@@ -223,6 +227,119 @@ class TestWatcher(base.TestCase):
         self.assertEqual({}, watcher.pending)
         self.assertEqual([], watcher.awaiting.pending())
         self.assertEqual([], self.cloud.writes())
+
+    def test_giving_up_spares_a_newer_start_of_the_server(self):
+        # A delete that failed an hour ago is retried: its new start is
+        # handled while the awaiter gives the old one up.
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        watcher.delete_started(self.server, [self.parent],
+                               now - datetime.timedelta(hours=2))
+        claim = watcher._claim
+
+        def retried_meanwhile(server_id, entry):
+            watcher._claim = claim
+            watcher.delete_started(self.server, [self.parent], now)
+            return claim(server_id, entry)
+        watcher._claim = retried_meanwhile
+        self.assertEqual([], watcher.await_deletes())
+        self.assertEqual([now], [e.sent_at for e in watcher.pending.values()])
+        self.assertEqual([now], [e.sent_at
+                                 for e in watcher.awaiting.pending()])
+
+    def test_another_project_s_subport_is_left(self):
+        # An admin (or a shared network's owner) added it to the trunk.
+        self.stand_up()
+        foreign = self.cloud.add_port(project_id='other')
+        self.cloud.trunks[self.trunk]['sub_ports'].append(
+            {'port_id': foreign, 'segmentation_type': 'vlan',
+             'segmentation_id': 300})
+        self.watcher.delete_started(self.server, [])
+        self.cloud.delete_server(self.server)
+        report = self.watcher.delete_ended(self.server, None, []).result()
+        self.assertIn(foreign, self.cloud.ports)
+        self.assertNotIn(('DELETE', '/v2.0/ports/%s' % foreign),
+                         self.cloud.writes())
+        self.assertFalse(report.clean, str(report))
+
+    def test_an_end_of_a_delete_that_failed_cleans_nothing(self):
+        # Nova sends the end of a delete that failed too (the server
+        # stays): the footprint is still awaited.
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent])
+        self.assertIsNone(watcher.delete_ended(self.server, None, []))
+        self.assertEqual([self.server], list(watcher.pending))
+        self.assertEqual([], self.cloud.writes())
+        # Its end first, then a retried delete's start: still awaited.
+        self.watcher.delete_ended(self.server, None, [])
+        self.assertIsNone(self.watcher.delete_started(self.server, []))
+        self.assertEqual([self.server], list(self.watcher.pending))
+        self.assertEqual([], self.cloud.writes())
+        self.cloud.delete_server(self.server)
+        report = self.watcher.await_deletes()[0].result()
+        self.assertTrue(report.clean, str(report))
+
+    def test_one_list_call_per_pass_for_every_delete_awaited(self):
+        servers = []
+        for _ in range(3):
+            self.stand_up()
+            self.watcher.delete_started(self.server, [])
+            servers.append(self.server)
+        for server in servers:
+            self.cloud.delete_server(server)
+        self.cloud.requests.clear()
+        _, release = self.hold_cleanups()
+        jobs = self.watcher.await_deletes()
+        self.assertEqual(1, len([r for r in self.cloud.requests
+                                 if r[1].startswith('/v2.1/servers')]))
+        release.set()
+        self.assertTrue(all(job.result().clean for job in jobs))
+        self.assertEqual(3, len(jobs))
+
+    def test_a_list_error_gives_up_what_waited_too_long(self):
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        watcher.delete_started(self.server, [self.parent],
+                               now - datetime.timedelta(hours=2))
+        old = self.server
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent], now)
+        self.cloud.fail('GET', '/v2.1/servers', 500, 'ServerFault')
+        self.assertRaises(lib_exc.ServerFault, watcher.await_deletes)
+        self.assertEqual([self.server], list(watcher.pending))
+        self.assertNotIn(old, [e.footprint.server_id
+                               for e in watcher.awaiting.pending()])
+
+    def test_a_restart_keeps_each_awaited_delete_s_age(self):
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent],
+                               datetime.datetime.now(datetime.timezone.utc) -
+                               datetime.timedelta(hours=2))
+        watcher.stop()
+        # Nova lists it deleted, but it was recorded too long ago: its
+        # parent port may carry the next server by now.
+        self.cloud.delete_server(self.server)
+        again = service.Watcher(self.clients, workers=2, timeout=0.3,
+                                interval=0.01, journal=watcher.journal)
+        self.addCleanup(again.stop)
+        again.resume()
+        self.assertEqual([], again.await_deletes())
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual([], again.awaiting.pending())
+
+    def test_one_awaited_entry_per_server(self):
+        watcher = self.awaiting_watcher()
+        self.stand_up()
+        watcher.delete_started(self.server, [self.parent])
+        # Delivered again after Nova unbound the parent: another footprint.
+        self.cloud.delete_server(self.server)
+        self.patch(cleanup, 'record_server', mock_not_found)
+        watcher.delete_started(self.server, [self.parent])
+        self.assertEqual(1, len(os.listdir(watcher.awaiting.folder)))
 
     def test_a_subport_made_after_the_delete_keeps_the_trunk(self):
         sent_at = datetime.datetime(2026, 11, 24, 9, 30,
@@ -444,7 +561,7 @@ class TestEndpoint(base.TestCase):
         class Recorder:
             stopped = threading.Event()
 
-            def delete_started(self, server_id, ports, sent_at):
+            def delete_started(self, server_id, ports, sent_at, project):
                 seen.append(('start', server_id, ports))
                 times.append(sent_at)
 

@@ -31,6 +31,7 @@ import datetime
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import listing
 
 # The classes of a candidate trunk.
 SERVER_DELETED = 'server-deleted'
@@ -84,17 +85,27 @@ def _list_one(servers_client, server_id):
     return found
 
 
-def deleted(servers_client, server_id):
-    """Nova's word that it has deleted ``server_id``, or None.
+def deleted_since(servers_client, since):
+    """Nova's word on each server it deleted since ``since``.
 
-    Its servers list (read by an admin) shows a deleted server with status
-    ``DELETED`` until its rows are archived; a server being deleted is
-    still listed as it was. Any other answer, or none, proves nothing yet.
+    Its servers list (read by an admin, asked for changes since a time)
+    shows a deleted server with status ``DELETED`` until its rows are
+    archived; one being deleted is still listed as it was. Every page is
+    read: a server missing from the answer proves nothing yet.
 
+    :param since: a timezone-aware datetime.
+    :returns: {server ID: what the list showed} for the ``DELETED`` ones.
     :raises: what the list call raises (the cloud down, refused).
     """
-    found = _list_one(servers_client, server_id)
-    return _deleted_text(found[0]) if found else None
+    found = {}
+    for server in listing.paginated(
+            servers_client.list_servers, 'servers', detail=True,
+            all_tenants=True, **{'changes-since': since.astimezone(
+                datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}):
+        what = _deleted_text(server)
+        if what and server.get('id'):
+            found[server['id']] = what
+    return found
 
 
 def _deleted_text(server):

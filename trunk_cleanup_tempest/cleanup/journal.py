@@ -35,6 +35,33 @@ from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 LOG = logging.getLogger(__name__)
 
 
+def write(path, text):
+    """Write a file whole or not at all, and durably (file and folder)."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = '%s.%d-%d.tmp' % (path, os.getpid(), threading.get_ident())
+    try:
+        with open(tmp, 'w') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    sync_folder(folder)
+
+
+def sync_folder(folder):
+    """Make a folder's entries (a file made, replaced or removed) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class Journal:
     """A folder of footprints, one file each, written durably."""
 
@@ -62,20 +89,7 @@ class Journal:
                                   self.folder)
 
     def add(self, footprint):
-        os.makedirs(self.folder, exist_ok=True)
-        path = self._path(footprint)
-        tmp = '%s.%d-%d.tmp' % (path, os.getpid(), threading.get_ident())
-        try:
-            with open(tmp, 'w') as f:
-                f.write(footprint.to_json())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        self._sync_folder()
+        write(self._path(footprint), footprint.to_json())
 
     def done(self, footprint):
         removed = False
@@ -91,14 +105,7 @@ class Journal:
             except FileNotFoundError:
                 continue
         if removed:
-            self._sync_folder()
-
-    def _sync_folder(self):
-        fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            sync_folder(self.folder)
 
     def pending(self):
         """Every footprint in the journal; unreadable entries are logged."""

@@ -499,8 +499,12 @@ def watch(args, clients, out, stop=None, conf=None):
 def _clients(args, conf):
     """``watch``'s own credentials from its config files, else ``OS_*``."""
     # No call waits for ever: one that hangs fails like any other.
-    sizes = dict(workers=getattr(args, 'workers', 1),
-                 timeout=getattr(args, 'timeout', None))
+    workers = getattr(args, 'workers', 1)
+    if args.command == 'watch':
+        # Its cleanups, as many notifications handled at once, the sweep
+        # and the awaiter each hold a connection.
+        workers = 2 * workers + 1
+    sizes = dict(workers=workers, timeout=getattr(args, 'timeout', None))
     if conf is not None:
         clients = clients_mod.from_conf(conf, **sizes)
         if clients is not None:

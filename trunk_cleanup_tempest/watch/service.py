@@ -20,19 +20,21 @@ consumers still get every message):
 
 * ``instance.delete.start``: the server and its bound ports still exist, so
   its trunk footprint is recorded (the ports it names are also in the
-  payload's ``ip_addresses``);
-* ``instance.delete.end``: Nova has unbound or deleted the ports; the
-  footprint is cleaned with the library: the trunk and its subports are
-  deleted, and the parent port too only if Nova created it (Nova keeps a
-  port it was given, and so does this service).
+  payload's ``ip_addresses``), and kept on disk until Nova lists the
+  server ``DELETED``;
+* ``instance.delete.end``: if Nova lists the server ``DELETED`` (it sends
+  the end of a delete that failed too), the footprint is cleaned with the
+  library: the trunk and its subports are deleted, and the parent port too
+  only if Nova created it (Nova keeps a port it was given, and so does
+  this service).
 
 Two or more services may share the pool (active-active): RabbitMQ hands
 each notification to one of them, so a delete's end often goes to another
-service than its start. The one that recorded the start keeps the
-footprint (on disk too) and asks Nova every few seconds until Nova lists
-the server deleted; then it cleans, unless its own end came first. A
-service that sees only the end finds no ports in it (Nova has forgotten
-them by then) and leaves the trunk to the one that saw the start.
+service than its start. The one that recorded the start asks Nova's list
+every few seconds, for all the deletes it awaits at once, and cleans what
+it shows deleted. A service that sees only the end finds no ports in it
+(Nova has forgotten them by then) and leaves the trunk to the one that
+saw the start.
 
 A periodic sweep of orphans whose server Nova proves deleted (and older
 than a grace period) catches what a lost notification, a restart or an
@@ -47,7 +49,6 @@ import errno
 import os
 import ssl
 import threading
-import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -61,6 +62,7 @@ from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import journal as journal_mod
 from trunk_cleanup_tempest.cleanup import report as report_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
+from trunk_cleanup_tempest.watch import awaiting as awaiting_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -135,12 +137,13 @@ class Watcher:
                  max_wait=3600):
         self.clients = clients
         self.journal = journal
-        # The footprints recorded at a delete's start, until its end or
-        # Nova's list says the server is deleted: a restart finds them.
-        self.awaiting = journal and journal_mod.Journal(
+        # The footprints recorded at a delete's start, until Nova lists the
+        # server deleted: a restart finds them.
+        self.awaiting = journal and awaiting_mod.AwaitJournal(
             os.path.join(journal.folder, AWAITING))
-        # Seconds to wait for a delete to end before leaving its trunk to
-        # the sweep (a delete that failed, a server left in ERROR).
+        # Seconds after its start to give up a delete Nova has not
+        # finished (one that failed, a server left in ERROR): its trunk is
+        # left to the sweep.
         self.max_wait = max_wait
         self.timeout = timeout
         self.interval = interval
@@ -148,7 +151,7 @@ class Watcher:
         self.sweep_orphans = sweep_orphans
         self.pool = futures.ThreadPoolExecutor(max_workers=workers)
         self.workers = workers
-        # server ID -> (footprint, monotonic time it was recorded).
+        # server ID -> Awaited: deletes whose start was handled here.
         self.pending = collections.OrderedDict()
         # Servers whose delete ended before its start was handled.
         self.ended = collections.OrderedDict()
@@ -167,7 +170,8 @@ class Watcher:
 
     # -- notifications ----------------------------------------------------
 
-    def delete_started(self, server_id, port_ids, sent_at=None):
+    def delete_started(self, server_id, port_ids, sent_at=None,
+                       project_id=None):
         """Record the footprint while the server and its ports exist.
 
         Only trunks (and subport ports) made before Nova announced the
@@ -175,9 +179,13 @@ class Watcher:
         a notification delivered again) must not take a trunk the user
         built since on the parent port Nova kept.
 
-        :returns: a future of the report when the end of the delete was
-            seen first (then the cleanup starts now), else None.
+        The footprint is cleaned once Nova lists the server deleted: at
+        the delete's end, if it comes here, else by :meth:`await_deletes`.
+
+        :returns: a future of the report when Nova already lists the
+            server deleted and this service saw the end, else None.
         """
+        sent_at = sent_at or datetime.datetime.now(datetime.timezone.utc)
         try:
             # The server is still there and its ports bound to it: the
             # trunks made before are its own, and so is a subport added to
@@ -190,123 +198,143 @@ class Watcher:
         except cleanup.NotFound:
             footprint = None
         if footprint is None or not footprint.trunks:
+            # The ports Nova named: its own project's (Nova binds no
+            # other), so the footprint is that project's.
             footprint = fp_mod.record_ports(self.clients, port_ids, server_id,
-                                            created_before=sent_at)
+                                            project_id, created_before=sent_at)
         if footprint is None or not footprint.trunks:
             return None
+        entry = awaiting_mod.Awaited(footprint, sent_at)
+        self._await(entry)
         with self.lock:
             ended = self.ended.pop(server_id, False)
-        if not ended:
-            self._await(footprint)
-            return None
-        try:
-            return self._submit(footprint, 'server %s deleted' % server_id)
-        except BaseException:
-            with self.lock:
-                # Its next delivery must still clean at once.
-                self.ended[server_id] = True
-            raise
+        if ended:
+            # Its end came first (a requeue): if Nova did delete it (the end
+            # of a delete that failed comes too), clean now.
+            return self._settle(server_id, entry)
+        return None
 
     def delete_ended(self, server_id, project_id, port_ids, sent_at=None):
         """Clean the trunk of a server Nova has deleted.
 
         :param sent_at: as for :meth:`delete_started`.
         :returns: a future of the report, or None when the server stood on
-            no trunk, as far as can be told yet.
+            no trunk, as far as can be told yet, or Nova does not list it
+            deleted (a delete that failed sends its end too).
         """
-        footprint = recorded = self._claim(server_id)
-        if footprint is None:
-            footprint = fp_mod.record_ports(self.clients, port_ids,
-                                            server_id, project_id,
-                                            created_before=sent_at)
+        with self.lock:
+            entry = self.pending.get(server_id)
+        if entry is not None:
+            return self._settle(server_id, entry)
+        footprint = fp_mod.record_ports(self.clients, port_ids,
+                                        server_id, project_id,
+                                        created_before=sent_at)
         if footprint is None:
             LOG.info('server %s deleted: no trunk on its ports that '
                      'Neutron made before %s (as far as can be told yet)',
                      server_id, sent_at.isoformat() if sent_at else 'now')
             with self.lock:
-                # Should its start still come, it will clean at once.
+                # Should its start still come, Nova is asked at once.
                 self.ended[server_id] = True
                 while len(self.ended) > self.MAX_REMEMBERED:
                     self.ended.popitem(last=False)
             return None
-        try:
-            job = self._submit(footprint, 'server %s deleted' % server_id)
-        except BaseException:
-            if recorded is not None:
-                with self.lock:
-                    # Its next delivery finds what its start recorded.
-                    self.pending.setdefault(server_id,
-                                            (recorded, time.monotonic()))
-            raise
-        if recorded is not None and self.awaiting is not None:
-            # In the journal proper now.
-            self.awaiting.done(recorded)
-        return job
+        return self._submit(footprint, 'server %s deleted' % server_id)
 
-    def _await(self, footprint, write=True):
-        """Keep a footprint until its server's delete ends."""
-        if write and self.awaiting is not None:
+    def _await(self, entry):
+        """Keep an entry until Nova lists its server deleted."""
+        if self.awaiting is not None:
             # Before the start is acknowledged: should this service die
             # while another one handles the end, its restart cleans.
-            self.awaiting.add(footprint)
+            self.awaiting.add(entry)
         with self.lock:
-            self.pending[footprint.server_id] = (footprint, time.monotonic())
+            self.pending[entry.footprint.server_id] = entry
+            dropped = []
             while len(self.pending) > self.MAX_REMEMBERED:
-                # Still in the awaiting journal: the next start resumes it.
-                dropped, _ = self.pending.popitem(last=False)[1]
-                LOG.warning('server %s: too many deletes awaited; its '
-                            'trunk(s) %s wait for the next start',
-                            dropped.server_id, ', '.join(dropped.trunk_ids))
+                dropped.append(self.pending.popitem(last=False)[1])
+        for old in dropped:
+            self._give_up(old, 'too many deletes awaited')
 
-    def _claim(self, server_id):
-        """The footprint awaited for ``server_id``, now this caller's."""
+    def _claim(self, server_id, entry):
+        """Take ``entry`` for the caller, if it is still the one awaited."""
         with self.lock:
-            return (self.pending.pop(server_id, None) or (None,))[0]
+            if self.pending.get(server_id) is not entry:
+                return False
+            del self.pending[server_id]
+            return True
+
+    def _settle(self, server_id, entry, proof=None):
+        """Clean an awaited entry if Nova lists its server deleted.
+
+        :returns: the cleanup's future, or None (not deleted yet, or the
+            entry was taken or replaced meanwhile).
+        """
+        if proof is None:
+            proof = evidence.deleted_since(self.clients.servers_client,
+                                           entry.sent_at).get(server_id)
+        if proof is None or not self._claim(server_id, entry):
+            return None
+        LOG.info('server %s: %s', server_id, proof)
+        try:
+            job = self._submit(entry.footprint, 'server %s deleted'
+                               % server_id)
+        except BaseException:
+            with self.lock:
+                self.pending.setdefault(server_id, entry)
+            raise
+        if self.awaiting is not None:
+            # In the journal proper now.
+            self.awaiting.done(entry)
+        return job
 
     def await_deletes(self):
         """Clean each awaited footprint whose server Nova lists deleted.
 
         The delete's end may have gone to another service on the pool, or
-        been lost. Nova's list is its own record of the delete; the
-        cleanup still checks every port against the cloud before a write.
+        been lost. Nova's list is its own record of the delete (one list,
+        every page, for all the deletes awaited); the cleanup still checks
+        every port against the cloud before a write.
 
         :returns: the futures of the cleanups started.
         """
+        now = datetime.datetime.now(datetime.timezone.utc)
         with self.lock:
             waiting = list(self.pending.items())
+        live = []
+        for server_id, entry in waiting:
+            if (now - entry.sent_at).total_seconds() > self.max_wait:
+                if self._claim(server_id, entry):
+                    self._give_up(entry, 'Nova has not listed it deleted '
+                                  'in %ss' % self.max_wait)
+            else:
+                live.append((server_id, entry))
+        if not live or self.stopped.is_set():
+            return []
+        # Nova's clock stamps both the start and the deletion.
+        since = min(e.sent_at for _, e in live) - datetime.timedelta(
+            seconds=1)
+        deleted = evidence.deleted_since(self.clients.servers_client, since)
         jobs = []
-        for server_id, (footprint, since) in waiting:
-            if self.stopped.is_set():
-                break
-            proof = evidence.deleted(self.clients.servers_client, server_id)
-            if proof is None:
-                if time.monotonic() - since > self.max_wait:
-                    self._give_up(server_id, footprint)
+        for server_id, entry in live:
+            if server_id not in deleted:
                 continue
-            if self._claim(server_id) is None:
-                # Its end came meanwhile: that cleanup is running.
-                continue
-            why = 'server %s deleted (%s)' % (server_id, proof)
             try:
-                job = self._submit(footprint, why)
-            except BaseException:
-                with self.lock:
-                    self.pending.setdefault(server_id, (footprint, since))
-                raise
-            if self.awaiting is not None:
-                self.awaiting.done(footprint)
+                job = self._settle(server_id, entry, deleted[server_id])
+            except Exception as exc:
+                # Still awaited: tried again at the next pass.
+                LOG.warning('server %s deleted: cleanup not started (%s)',
+                            server_id, errors.error_text(exc))
+                continue
             if job is not None:
                 jobs.append(job)
         return jobs
 
-    def _give_up(self, server_id, footprint):
-        if self._claim(server_id) is None:
-            return
-        LOG.warning('server %s: Nova has not listed it deleted in %ss; its '
-                    'trunk(s) %s are left (to the sweep, if it runs)',
-                    server_id, self.max_wait, ', '.join(footprint.trunk_ids))
+    def _give_up(self, entry, why):
+        LOG.warning('server %s: %s; its trunk(s) %s are left (to the sweep, '
+                    'if it runs)', entry.footprint.server_id, why,
+                    ', '.join(entry.footprint.trunk_ids))
         if self.awaiting is not None:
-            self.awaiting.done(footprint)
+            self.awaiting.done(entry)
 
     def await_forever(self, interval):
         while not self.stopped.wait(interval):
@@ -383,7 +411,10 @@ class Watcher:
     def _clean_now(self, footprint, why):
         # Like Nova (and by the library's default), keep a parent port
         # that the user gave the server.
-        report = cleanup.cleanup(self.clients, footprint, all_projects=True,
+        # The server's project's only: Neutron lets an admin (or a shared
+        # network's owner) add another project's port to a trunk.
+        report = cleanup.cleanup(self.clients, footprint,
+                                 project_id=footprint.project_id,
                                  unbind_stale=True, timeout=self.timeout,
                                  interval=self.interval)
         # What failed is tried again at the next sweep; what was refused
@@ -404,9 +435,11 @@ class Watcher:
         list its server deleted; the rest is cleaned.
         """
         if self.awaiting is not None:
-            for footprint in self.awaiting.pending():
-                if footprint.server_id:
-                    self._await(footprint, write=False)
+            for entry in self.awaiting.pending():
+                # Its age is kept: one awaited too long is given up at the
+                # next pass, not cleaned.
+                with self.lock:
+                    self.pending.setdefault(entry.footprint.server_id, entry)
         return self._retry_journal()
 
     def _retry_journal(self):
@@ -522,7 +555,8 @@ class NotificationEndpoint:
         sent_at = _sent_at(metadata)
         try:
             if event_type.endswith('.start'):
-                self.watcher.delete_started(server_id, ports, sent_at)
+                self.watcher.delete_started(server_id, ports, sent_at,
+                                            project_id)
             else:
                 self.watcher.delete_ended(server_id, project_id, ports,
                                           sent_at)

@@ -1,0 +1,115 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The deletes a ``watch`` awaits: footprints recorded at a delete's start.
+
+Another ``watch`` on the pool may get the delete's end, or it may be lost:
+the one that recorded the start keeps the footprint until Nova lists the
+server deleted. One file per server (a start recorded again replaces it),
+with when Nova sent the start, so a restart keeps each entry's age.
+"""
+
+import collections
+import datetime
+import hashlib
+import json
+import os
+import threading
+
+from oslo_log import log as logging
+
+from trunk_cleanup_tempest.cleanup import errors
+from trunk_cleanup_tempest.cleanup import evidence
+from trunk_cleanup_tempest.cleanup import footprint as fp_mod
+from trunk_cleanup_tempest.cleanup import journal as journal_mod
+
+LOG = logging.getLogger(__name__)
+
+# A footprint and when Nova sent its delete's start (timezone-aware).
+Awaited = collections.namedtuple('Awaited', 'footprint sent_at')
+
+
+def _text(entry):
+    return json.dumps({'footprint': entry.footprint.to_dict(),
+                       'sent_at': entry.sent_at.isoformat()},
+                      indent=2, sort_keys=True)
+
+
+def _entry(text):
+    try:
+        data = json.loads(text)
+        sent_at = evidence.stamp(data['sent_at'])
+        footprint = fp_mod.Footprint.from_dict(data['footprint'])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise errors.InvalidFootprint('not an awaited delete: %s' % exc)
+    if sent_at is None or not footprint.server_id:
+        raise errors.InvalidFootprint('not an awaited delete: no time or '
+                                      'server')
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=datetime.timezone.utc)
+    return Awaited(footprint, sent_at)
+
+
+class AwaitJournal:
+    """A folder of awaited deletes, one file per server, written durably."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        # A start recorded again (the listener) and the end of the old
+        # entry (the awaiter) must not undo each other.
+        self.lock = threading.Lock()
+
+    def _path(self, server_id):
+        key = hashlib.sha256(server_id.encode()).hexdigest()
+        return os.path.join(self.folder, '%s.json' % key)
+
+    def check(self):
+        """Raise ``OSError`` now if entries cannot be written here."""
+        journal_mod.Journal(self.folder).check()
+
+    def add(self, entry):
+        with self.lock:
+            journal_mod.write(self._path(entry.footprint.server_id),
+                              _text(entry))
+
+    def done(self, entry):
+        """Remove ``entry``, unless a newer one of its server replaced it."""
+        path = self._path(entry.footprint.server_id)
+        with self.lock:
+            try:
+                with open(path) as f:
+                    if f.read() != _text(entry):
+                        return
+                os.unlink(path)
+            except FileNotFoundError:
+                return
+            journal_mod.sync_folder(self.folder)
+
+    def pending(self):
+        """Every entry, oldest first; unreadable ones are logged."""
+        found = []
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return []
+        for name in names:
+            if not name.endswith('.json'):
+                continue
+            path = os.path.join(self.folder, name)
+            try:
+                with open(path) as f:
+                    found.append(_entry(f.read()))
+            except (OSError, errors.CleanupError) as exc:
+                LOG.error('awaited delete %s skipped: %s', path, exc)
+        return sorted(found, key=lambda e: e.sent_at)
