@@ -23,6 +23,7 @@ it fails on a cloud.
 """
 
 import copy
+import datetime
 import json
 import re
 import threading
@@ -225,8 +226,10 @@ class FakeCloud:
         the server, but its VIF is unplugged and it goes DOWN.
         """
         # Nova keeps the row, deleted, until it is archived.
-        self.deleted[server_id] = dict(self.servers.pop(server_id),
-                                       status='DELETED')
+        self.deleted[server_id] = dict(
+            self.servers.pop(server_id), status='DELETED',
+            terminated_at=datetime.datetime.now(
+                datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f'))
         for port in list(self.ports.values()):
             if port['device_id'] == server_id:
                 if unbind:
@@ -338,6 +341,9 @@ class FakeCloud:
         rows = dict(self.servers)
         if query.pop('changes-since', None):
             rows.update(self.deleted)
+        status = query.pop('status', [None])[0]
+        if status:
+            rows = {k: v for k, v in rows.items() if v['status'] == status}
         listed = [self._server_body(sid, rows[sid]) for sid in sorted(rows)
                   if (self.admin or rows[sid]['tenant_id'] ==
                       self.caller_project) and
@@ -357,7 +363,8 @@ class FakeCloud:
                 'addresses': {}, 'metadata': {}, 'progress': 0,
                 'flavor': ref, 'image': ref, 'links': [link]}
         if server['status'] == 'DELETED':
-            body['OS-SRV-USG:terminated_at'] = self.clock
+            body['OS-SRV-USG:terminated_at'] = server.get('terminated_at',
+                                                          self.clock)
         return body
 
     def _list(self, key, items, query, cap, url):

@@ -102,7 +102,8 @@ class TestInspect(base.TestCase):
         self.assertFalse(left.server.present)
         self.assertIn('itemNotFound', left.server.evidence)
         self.assertIn("servers list shows it DELETED at %s"
-                      % self.cloud.clock, left.server.evidence)
+                      % self.cloud.deleted[self.server]['terminated_at'],
+                      left.server.evidence)
         # Archived, the row is gone: the show's proof stands alone.
         self.cloud.deleted.clear()
         left = cleanup.inspect(self.clients, fp)

@@ -51,41 +51,39 @@ class TestPlugin(base.BaseTestCase):
         for opt in config.TrunkCleanupGroup:
             self.assertTrue(opt.help, opt.name)
 
-    def test_sample_config_is_up_to_date(self):
-        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    @staticmethod
+    def generated(namespace):
+        """What ``tox -e genconfig`` writes for ``namespace``."""
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, 'sample.conf')
             conf = cfg.ConfigOpts()
             generator.register_cli_opts(conf)
-            conf(['--namespace', 'trunk_cleanup_tempest', '--wrap-width',
-                  '79', '--output-file', out])
+            conf(['--namespace', namespace, '--wrap-width', '79',
+                  '--output-file', out])
             generator.generate(conf)
             with open(out) as f:
-                fresh = f.read()
-        with open(os.path.join(top, 'etc',
-                               'trunk-cleanup-tempest.conf.sample')) as f:
-            self.assertEqual(fresh, f.read(),
-                             'etc/trunk-cleanup-tempest.conf.sample is '
-                             'stale: run "tox -e genconfig"')
+                return f.read()
+
+    @staticmethod
+    def sample(name):
+        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(top, 'etc', name)) as f:
+            return f.read()
+
+    def test_sample_config_is_up_to_date(self):
+        self.assertEqual(self.generated('trunk_cleanup_tempest'),
+                         self.sample('trunk-cleanup-tempest.conf.sample'),
+                         'etc/trunk-cleanup-tempest.conf.sample is '
+                         'stale: run "tox -e genconfig"')
 
     def test_watch_sample_has_its_own_options(self):
         # Only watch's own section: oslo.messaging's options follow its
         # release.
-        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, 'sample.conf')
-            conf = cfg.ConfigOpts()
-            generator.register_cli_opts(conf)
-            conf(['--namespace', 'trunk_cleanup_watch', '--wrap-width',
-                  '79', '--output-file', out])
-            generator.generate(conf)
-            with open(out) as f:
-                fresh = f.read().split('[trunk_cleanup_watch]', 1)[1]
-        with open(os.path.join(top, 'etc',
-                               'trunk-cleanup-watch.conf.sample')) as f:
-            self.assertIn(fresh, f.read(),
-                          'etc/trunk-cleanup-watch.conf.sample is stale: '
-                          'run "tox -e genconfig"')
+        fresh = self.generated('trunk_cleanup_watch').split(
+            '[trunk_cleanup_watch]', 1)[1]
+        self.assertIn(fresh, self.sample('trunk-cleanup-watch.conf.sample'),
+                      'etc/trunk-cleanup-watch.conf.sample is stale: run '
+                      '"tox -e genconfig"')
 
     def test_bad_choice_is_refused(self):
         conf = cfg.ConfigOpts()

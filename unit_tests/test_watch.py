@@ -298,7 +298,7 @@ class TestWatcher(base.TestCase):
         self.assertTrue(all(job.result().clean for job in jobs))
         self.assertEqual(3, len(jobs))
 
-    def test_a_list_error_gives_up_what_waited_too_long(self):
+    def test_an_old_delete_is_given_up_once_nova_answers(self):
         watcher = self.awaiting_watcher()
         self.stand_up()
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -309,9 +309,16 @@ class TestWatcher(base.TestCase):
         watcher.delete_started(self.server, [self.parent], now)
         self.cloud.fail('GET', '/v2.1/servers', 500, 'ServerFault')
         self.assertRaises(lib_exc.ServerFault, watcher.await_deletes)
+        # Not without asking Nova: it may have deleted the server since.
+        self.assertEqual([old, self.server], list(watcher.pending))
+        self.assertEqual([], watcher.await_deletes())
         self.assertEqual([self.server], list(watcher.pending))
-        self.assertNotIn(old, [e.footprint.server_id
-                               for e in watcher.awaiting.pending()])
+        self.assertEqual([self.server], [
+            e.footprint.server_id for e in watcher.awaiting.pending()])
+
+    def deleted_long_ago(self, server):
+        self.cloud.delete_server(server)
+        self.cloud.deleted[server]['terminated_at'] = '2026-11-24T07:00:00Z'
 
     def test_a_restart_keeps_each_awaited_delete_s_age(self):
         watcher = self.awaiting_watcher()
@@ -320,9 +327,9 @@ class TestWatcher(base.TestCase):
                                datetime.datetime.now(datetime.timezone.utc) -
                                datetime.timedelta(hours=2))
         watcher.stop()
-        # Nova lists it deleted, but it was recorded too long ago: its
-        # parent port may carry the next server by now.
-        self.cloud.delete_server(self.server)
+        # Nova lists it deleted, but long ago: its parent port may carry
+        # the next server by now.
+        self.deleted_long_ago(self.server)
         again = service.Watcher(self.clients, workers=2, timeout=0.3,
                                 interval=0.01, journal=watcher.journal)
         self.addCleanup(again.stop)
@@ -330,6 +337,28 @@ class TestWatcher(base.TestCase):
         self.assertEqual([], again.await_deletes())
         self.assertEqual([], self.cloud.writes())
         self.assertEqual([], again.awaiting.pending())
+
+    def test_a_late_start_and_end_of_an_old_delete_clean_nothing(self):
+        # A backlog: both halves handled an hour after Nova deleted it.
+        self.stand_up()
+        fp = cleanup.record_server(self.clients, self.server)
+        self.deleted_long_ago(self.server)
+        self.patch(fp_mod, 'record_ports', lambda *a, **kw: fp)
+        self.watcher.delete_started(self.server, [self.parent])
+        self.assertIsNone(self.watcher.delete_ended(self.server, None, []))
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual({}, self.watcher.pending)
+
+    def test_a_late_start_of_a_delete_just_done_is_cleaned(self):
+        # Its start was held up, but Nova only now finished the delete.
+        self.stand_up()
+        self.watcher.delete_started(
+            self.server, [self.parent],
+            datetime.datetime.now(datetime.timezone.utc) -
+            datetime.timedelta(hours=2))
+        self.cloud.delete_server(self.server)
+        report = self.watcher.await_deletes()[0].result()
+        self.assertTrue(report.clean, str(report))
 
     def test_one_awaited_entry_per_server(self):
         watcher = self.awaiting_watcher()

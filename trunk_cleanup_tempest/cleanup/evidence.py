@@ -26,6 +26,7 @@ trunk is only cleaned on an explicit request with an age floor, and its
 report says that nothing was proven.
 """
 
+import collections
 import datetime
 
 from tempest.lib import exceptions as lib_exc
@@ -85,26 +86,37 @@ def _list_one(servers_client, server_id):
     return found
 
 
+# What Nova's list says of a server it deleted, and when (or None).
+Deletion = collections.namedtuple('Deletion', 'what when')
+
+
 def deleted_since(servers_client, since):
     """Nova's word on each server it deleted since ``since``.
 
-    Its servers list (read by an admin, asked for changes since a time)
-    shows a deleted server with status ``DELETED`` until its rows are
-    archived; one being deleted is still listed as it was. Every page is
-    read: a server missing from the answer proves nothing yet.
+    Its servers list, read by an admin and asked for changes since a time
+    and status ``DELETED``, shows the servers Nova destroyed (their rows
+    deleted, not yet archived). Every page is read; a server missing from
+    the answer proves nothing yet.
 
-    :param since: a timezone-aware datetime.
-    :returns: {server ID: what the list showed} for the ``DELETED`` ones.
+    :param since: a timezone-aware datetime, compared with each server's
+        last update before its destruction, by Nova's clock.
+    :returns: {server ID: :class:`Deletion`}.
     :raises: what the list call raises (the cloud down, refused).
     """
     found = {}
     for server in listing.paginated(
             servers_client.list_servers, 'servers', detail=True,
-            all_tenants=True, **{'changes-since': since.astimezone(
-                datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}):
+            all_tenants=True, status='DELETED', **{
+                'changes-since': since.astimezone(
+                    datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}):
         what = _deleted_text(server)
+        # The filter may be dropped (a policy): only what says DELETED.
         if what and server.get('id'):
-            found[server['id']] = what
+            when = stamp(server.get('OS-SRV-USG:terminated_at') or
+                         server.get('updated'))
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=datetime.timezone.utc)
+            found[server['id']] = Deletion(what, when)
     return found
 
 

@@ -109,18 +109,27 @@ class Journal:
 
     def pending(self):
         """Every footprint in the journal; unreadable entries are logged."""
-        found = []
+        return read_entries(self.folder, fp_mod.Footprint.from_json)
+
+
+def read_entries(folder, parse, what='journal entry'):
+    """``parse`` of the text of every entry in ``folder``, by name.
+
+    An entry that cannot be read or parsed (``CleanupError``) is logged
+    and skipped: one bad file must not stop the rest.
+    """
+    found = []
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    for name in names:
+        if not name.endswith('.json'):
+            continue
+        path = os.path.join(folder, name)
         try:
-            names = sorted(os.listdir(self.folder))
-        except FileNotFoundError:
-            return []
-        for name in names:
-            if not name.endswith('.json'):
-                continue
-            path = os.path.join(self.folder, name)
-            try:
-                with open(path) as f:
-                    found.append(fp_mod.Footprint.from_json(f.read()))
-            except (OSError, errors.CleanupError) as exc:
-                LOG.error('journal entry %s skipped: %s', path, exc)
-        return found
+            with open(path) as f:
+                found.append(parse(f.read()))
+        except (OSError, errors.CleanupError) as exc:
+            LOG.error('%s %s skipped: %s', what, path, exc)
+    return found

@@ -228,6 +228,13 @@ def build_parser(argv=()):
                        help='sweep only trunks not updated for AGE, so a '
                             'trunk waiting for its server is left alone '
                             '(default: 1h)')
+    watch.add_argument('--max-wait', type=_age, default='1h',
+                       metavar='AGE',
+                       help='clean a deleted server\'s trunk only within AGE '
+                            'of its delete (after that its parent port may '
+                            'carry the user\'s next server); a delete Nova '
+                            'has not finished by then is given up '
+                            '(default: 1h)')
     watch.add_argument('--workers', type=_positive(int), default=8)
     watch.add_argument('--timeout', type=_positive(float), default=60)
     watch.add_argument('--interval', type=_positive(float), default=1.0)
@@ -463,6 +470,7 @@ def watch(args, clients, out, stop=None, conf=None):
                                                 if args.sweep_orphans
                                                 else None),
                               sweep_orphans=args.sweep_orphans,
+                              max_wait=args.max_wait.total_seconds(),
                               journal=service.Journal(args.state_dir))
     # A journal it cannot write would make it put back every notification.
     watcher.check_journal()
@@ -501,9 +509,10 @@ def _clients(args, conf):
     # No call waits for ever: one that hangs fails like any other.
     workers = getattr(args, 'workers', 1)
     if args.command == 'watch':
-        # Its cleanups, as many notifications handled at once, the sweep
-        # and the awaiter each hold a connection.
-        workers = 2 * workers + 1
+        # Its cleanups (one of them may lead a shared read), as many
+        # notifications handled at once, the sweep and the awaiter each
+        # hold a connection: from_cloud adds the shared read's.
+        workers = 2 * workers + 2
     sizes = dict(workers=workers, timeout=getattr(args, 'timeout', None))
     if conf is not None:
         clients = clients_mod.from_conf(conf, **sizes)

@@ -27,14 +27,10 @@ import json
 import os
 import threading
 
-from oslo_log import log as logging
-
 from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.cleanup import journal as journal_mod
-
-LOG = logging.getLogger(__name__)
 
 # A footprint and when Nova sent its delete's start (timezone-aware).
 Awaited = collections.namedtuple('Awaited', 'footprint sent_at')
@@ -98,18 +94,6 @@ class AwaitJournal:
 
     def pending(self):
         """Every entry, oldest first; unreadable ones are logged."""
-        found = []
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return []
-        for name in names:
-            if not name.endswith('.json'):
-                continue
-            path = os.path.join(self.folder, name)
-            try:
-                with open(path) as f:
-                    found.append(_entry(f.read()))
-            except (OSError, errors.CleanupError) as exc:
-                LOG.error('awaited delete %s skipped: %s', path, exc)
-        return sorted(found, key=lambda e: e.sent_at)
+        return sorted(journal_mod.read_entries(self.folder, _entry,
+                                               'awaited delete'),
+                      key=lambda e: e.sent_at)

@@ -77,6 +77,9 @@ PREFETCH = 10
 AWAITING = 'awaiting'
 # Seconds between asking Nova about the deletes awaited.
 AWAIT_INTERVAL = 2.0
+# Nova stamps a server's last update by the clock of the host that saved
+# it, and a notification by the compute host's: allow for their skew.
+CLOCK_MARGIN = datetime.timedelta(minutes=5)
 
 
 def _payload(payload):
@@ -102,9 +105,13 @@ def _sent_at(metadata):
         LOG.warning('a notification without a readable timestamp (%r): '
                     'trunks made before it arrived count as its server\'s',
                     sent)
-        return datetime.datetime.now(datetime.timezone.utc)
+        return _now()
     return when if when.tzinfo else when.replace(
         tzinfo=datetime.timezone.utc)
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _next_second(when):
@@ -185,7 +192,7 @@ class Watcher:
         :returns: a future of the report when Nova already lists the
             server deleted and this service saw the end, else None.
         """
-        sent_at = sent_at or datetime.datetime.now(datetime.timezone.utc)
+        sent_at = sent_at or _now()
         try:
             # The server is still there and its ports bound to it: the
             # trunks made before are its own, and so is a subport added to
@@ -263,18 +270,28 @@ class Watcher:
             del self.pending[server_id]
             return True
 
-    def _settle(self, server_id, entry, proof=None):
+    def _settle(self, server_id, entry, deletion=None):
         """Clean an awaited entry if Nova lists its server deleted.
 
-        :returns: the cleanup's future, or None (not deleted yet, or the
-            entry was taken or replaced meanwhile).
+        Only within ``max_wait`` of the deletion: after that, the parent
+        port Nova kept may carry the user's next server, not bound yet.
+
+        :returns: the cleanup's future, or None (not deleted yet, given up,
+            or the entry was taken or replaced meanwhile).
         """
-        if proof is None:
-            proof = evidence.deleted_since(self.clients.servers_client,
-                                           entry.sent_at).get(server_id)
-        if proof is None or not self._claim(server_id, entry):
+        if deletion is None:
+            deletion = evidence.deleted_since(
+                self.clients.servers_client,
+                entry.sent_at - CLOCK_MARGIN).get(server_id)
+        if deletion is None or not self._claim(server_id, entry):
             return None
-        LOG.info('server %s: %s', server_id, proof)
+        age = (_now() - (deletion.when or entry.sent_at)).total_seconds()
+        if age > self.max_wait:
+            self._give_up(entry, '%s, %ds ago (more than %ss): its parent '
+                          'port may carry a new server by now'
+                          % (deletion.what, age, self.max_wait))
+            return None
+        LOG.info('server %s: %s', server_id, deletion.what)
         try:
             job = self._submit(entry.footprint, 'server %s deleted'
                                % server_id)
@@ -283,8 +300,13 @@ class Watcher:
                 self.pending.setdefault(server_id, entry)
             raise
         if self.awaiting is not None:
-            # In the journal proper now.
-            self.awaiting.done(entry)
+            try:
+                # In the journal proper now.
+                self.awaiting.done(entry)
+            except OSError as exc:
+                # Its cleanup runs; a restart finds it done.
+                LOG.warning('server %s: awaited entry not removed (%s)',
+                            server_id, exc)
         return job
 
     def await_deletes(self):
@@ -293,30 +315,27 @@ class Watcher:
         The delete's end may have gone to another service on the pool, or
         been lost. Nova's list is its own record of the delete (one list,
         every page, for all the deletes awaited); the cleanup still checks
-        every port against the cloud before a write.
+        every port against the cloud before a write. An entry older than
+        ``max_wait`` is given up once Nova has answered without listing
+        its server deleted.
 
         :returns: the futures of the cleanups started.
+        :raises: what Nova's list raised (after giving up nothing).
         """
-        now = datetime.datetime.now(datetime.timezone.utc)
         with self.lock:
             waiting = list(self.pending.items())
-        live = []
+        if not waiting or self.stopped.is_set():
+            return []
+        since = min(e.sent_at for _, e in waiting) - CLOCK_MARGIN
+        deleted = evidence.deleted_since(self.clients.servers_client, since)
+        now = _now()
+        jobs = []
         for server_id, entry in waiting:
-            if (now - entry.sent_at).total_seconds() > self.max_wait:
-                if self._claim(server_id, entry):
+            if server_id not in deleted:
+                if ((now - entry.sent_at).total_seconds() > self.max_wait
+                        and self._claim(server_id, entry)):
                     self._give_up(entry, 'Nova has not listed it deleted '
                                   'in %ss' % self.max_wait)
-            else:
-                live.append((server_id, entry))
-        if not live or self.stopped.is_set():
-            return []
-        # Nova's clock stamps both the start and the deletion.
-        since = min(e.sent_at for _, e in live) - datetime.timedelta(
-            seconds=1)
-        deleted = evidence.deleted_since(self.clients.servers_client, since)
-        jobs = []
-        for server_id, entry in live:
-            if server_id not in deleted:
                 continue
             try:
                 job = self._settle(server_id, entry, deleted[server_id])
@@ -521,9 +540,10 @@ def _transient(exc):
 class NotificationEndpoint:
     """The oslo.messaging endpoint: hands each delete to the watcher.
 
-    A ``.end`` is acknowledged once its footprint is journaled (or the
-    cloud shows no trunk the server stood on); a ``.start`` once its
-    footprint is recorded (in memory: its ``.end`` names the server).
+    A ``.start`` is acknowledged once its footprint is written to the
+    awaited deletes; a ``.end`` once that footprint is handed to the
+    journal (Nova lists the server deleted), or left awaited (it does not
+    yet), or the cloud shows no trunk the server stood on.
     One the cloud or the disk could not take goes back to the queue after
     a wait that doubles for that notification, up to ``max_backoff``
     seconds, while they keep failing: a cloud that is down delays the work
