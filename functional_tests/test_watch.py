@@ -14,12 +14,16 @@
 
 """``trunk-cleanup watch`` on the local cloud's bus, as a cloud runs it."""
 
+import datetime
 import os
 import re
 import statistics
 import time
 
 import fixtures
+from oslo_config import cfg
+import oslo_messaging
+from oslo_utils import fixture as utils_fixture
 from tempest.lib.common.utils import test_utils
 from tempest.lib.services.compute import quotas_client
 import testtools
@@ -150,6 +154,69 @@ class TestWatchBacklog(base.FunctionalTestCase):
                       'that Neutron made before' % server in self.watch_log(),
                       'watch handling the delete of %s' % server)
         self.assertEqual(before, self.snapshot())
+
+
+class TestWatchDeliveredTwice(base.FunctionalTestCase):
+    """A delete's notifications delivered again after it was cleaned."""
+
+    def redeliver(self, server, project, port_ids, sent_at):
+        """Nova's start and end of the delete, as sent at ``sent_at``.
+
+        What RabbitMQ hands again after a consumer died before its
+        acknowledgement, or a publisher confirmed twice: the same
+        message, with its first timestamp.
+        """
+        # As Nova does at its start (nova/rpc.py).
+        oslo_messaging.set_transport_defaults(service.EXCHANGE)
+        self.addCleanup(oslo_messaging.set_transport_defaults, 'openstack')
+        conf = cfg.ConfigOpts()
+        conf([])
+        transport = oslo_messaging.get_notification_transport(
+            conf, url=self.cloud.layout().transport_url)
+        self.addCleanup(transport.cleanup)
+        notifier = oslo_messaging.Notifier(
+            transport, 'nova-compute:%s' % self.cloud.layout().compute_host,
+            driver='messagingv2', topics=[service.TOPIC])
+        data = {'uuid': server, 'tenant_id': project, 'ip_addresses': [
+            {'nova_object.data': {'port_uuid': p}} for p in port_ids]}
+        # The first timestamp (oslo.messaging's clock is timeutils').
+        with utils_fixture.TimeFixture(sent_at.replace(tzinfo=None)):
+            for event, ports in (('start', data), ('end', dict(
+                    data, ip_addresses=[]))):
+                notifier.info({}, 'instance.delete.%s' % event,
+                              {'nova_object.data': ports})
+
+    def test_a_trunk_built_since_stays(self):
+        self.cloud.start_watch()
+        self.addCleanup(self.cloud.stop_watch)
+        old, parent, subs = self.trunk(subports=1)
+        server = self.boot(parent['id'])
+        project = self.demo.servers_client.show_server(server)['server'][
+            'tenant_id']
+        sent_at = datetime.datetime.now(datetime.timezone.utc)
+        self.demo.servers_client.delete_server(server)
+
+        def cleaned():
+            ports, trunks = self.snapshot()
+            return old['id'] not in trunks and subs[0]['id'] not in ports
+        self.wait_for(cleaned, 'watch cleaning trunk %s' % old['id'])
+        # The user builds anew on the parent port Nova (and watch) kept.
+        sub = self.port(self.network(subnet=False)['id'])
+        new = self.demo.trunks_client.create_trunk(
+            port_id=parent['id'], sub_ports=[{
+                'port_id': sub['id'], 'segmentation_type': 'vlan',
+                'segmentation_id': 100}])['trunk']
+        self.addCleanup(self.delete_trunk, self.demo, new['id'])
+        before = self.snapshot()
+        handled = 'server %s deleted: no trunk on its ports' % server
+        seen = self.watch_log().count(handled)
+
+        self.redeliver(server, project, [parent['id']], sent_at)
+        self.wait_for(lambda: self.watch_log().count(handled) > seen,
+                      'watch handling the delete of %s again' % server)
+        self.assertEqual(before, self.snapshot())
+        self.assertIn('trunk %s left alone: made at' % new['id'],
+                      self.watch_log())
 
 
 class TestWatchCloudDown(base.FunctionalTestCase):
