@@ -27,6 +27,7 @@ import yaml
 
 from trunk_cleanup_tempest.cmd import trunk_cleanup
 from trunk_cleanup_tempest import config
+from trunk_cleanup_tempest.localcloud import releases
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 A_TEST_ID = ('trunk_cleanup_tempest.tests.scenario.test_server_delete.'
@@ -52,10 +53,16 @@ class TestZuul(base.BaseTestCase):
 
     def setUp(self):
         super().setUp()
-        with open(os.path.join(TOP, '.zuul.yaml')) as f:
-            self.items = yaml.safe_load(f)
+        self.items = []
+        folder = os.path.join(TOP, 'zuul.d')
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name)) as f:
+                self.items += yaml.safe_load(f)
         self.jobs = {i['job']['name']: i['job'] for i in self.items
                      if 'job' in i}
+        self.templates = {i['project-template']['name']:
+                          i['project-template'] for i in self.items
+                          if 'project-template' in i}
 
     def test_jobs(self):
         base_job = self.jobs['trunk-cleanup-tempest']
@@ -100,6 +107,27 @@ class TestZuul(base.BaseTestCase):
             for job in project[pipeline]['jobs']:
                 self.assertTrue(job in self.jobs or
                                 job.startswith('openstack-tox-'), job)
+        for template in self.templates.values():
+            for job in template['check']['jobs']:
+                self.assertIn(job, self.jobs)
+        # The infra templates OpenStack projects run.
+        for name in ('check-requirements', 'openstack-python3-jobs',
+                     'publish-openstack-docs-pti',
+                     'release-notes-jobs-python3'):
+            self.assertIn(name, project['templates'])
+
+    def test_each_maintained_branch_has_its_template(self):
+        project = [i['project'] for i in self.items if 'project' in i][0]
+        for release in releases.NAMES[:-1]:
+            tag = release.replace('.', '-')
+            name = 'trunk-cleanup-tempest-jobs-%s' % tag
+            self.assertIn(name, project['templates'])
+            jobs = self.templates[name]['check']['jobs']
+            self.assertEqual(['trunk-cleanup-tempest-%s' % tag,
+                              'trunk-cleanup-tempest-ovs-%s' % tag], jobs)
+            for job in jobs:
+                self.assertEqual('stable/%s' % release,
+                                 self.jobs[job]['override-checkout'])
 
 
 class TestDevstackSnippet(base.BaseTestCase):

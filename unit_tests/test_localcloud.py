@@ -23,6 +23,7 @@ from oslotest import base
 from trunk_cleanup_tempest.cmd import localcloud as cli
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import releases
 from trunk_cleanup_tempest.localcloud import services
 
 
@@ -196,8 +197,9 @@ class TestConfig(base.BaseTestCase):
         self.assertRaises(ValueError, services.Layout, self.dir, '/venv',
                           driver='linuxbridge')
 
-    def neutron_config(self, driver):
-        lay = services.Layout(self.dir, '/venv', driver=driver)
+    def neutron_config(self, driver, release=None):
+        lay = services.Layout(self.dir, '/venv', driver=driver,
+                              release=release, neutron_workers=2)
         etc = lay.etc('neutron')
         os.makedirs(etc, exist_ok=True)
         services.Neutron(lay).write_config(etc)
@@ -236,6 +238,41 @@ class TestConfig(base.BaseTestCase):
             'DEFAULT', 'service_plugins'))
         self.assertEqual(['neutron', 'neutron-rpc'],
                          services.Neutron(lay).process_names)
+
+    def test_neutron_before_2026_2_is_told_its_api_workers(self):
+        # Neutron 27 and 28 read [DEFAULT] api_workers (one per CPU by
+        # default), not ASGI_WORKERS.
+        for release, expected in (('2025.2', '2'), ('2026.1', '2'),
+                                  ('2026.2', None)):
+            _, files = self.neutron_config('ovn', release)
+            self.assertEqual(expected, files['neutron.conf'].get(
+                'DEFAULT', 'api_workers', fallback=None), release)
+
+    def test_each_release_has_its_pins(self):
+        for release in releases.RELEASES:
+            with open(release.requirements) as f:
+                pins = dict(line.strip().split('==') for line in f
+                            if '==' in line and not line.startswith('#'))
+            named = dict(part.split() for part in
+                         release.versions.split(', '))
+            named['openstack-placement'] = named.pop('placement')
+            for service, version in named.items():
+                self.assertEqual(version, pins[service], release.name)
+        self.assertEqual(releases.get(releases.NEWEST).requirements,
+                         cloud_mod.REQUIREMENTS)
+
+    def test_release_comes_from_the_option_or_the_environment(self):
+        self.useFixture(fixtures.EnvironmentVariable(releases.VARIABLE))
+        parser = cli.build_parser()
+        self.assertEqual(releases.NEWEST, parser.parse_args(['up']).release)
+        self.assertEqual('2025.2', parser.parse_args(
+            ['run', '--release', '2025.2']).release)
+        self.useFixture(fixtures.EnvironmentVariable(releases.VARIABLE,
+                                                     '2026.1'))
+        self.assertEqual('2026.1', cli.build_parser().parse_args(
+            ['with']).release)
+        self.assertEqual('2026.1', releases.get().name)
+        self.assertRaises(ValueError, releases.get, '2024.1')
 
     def test_openrc(self):
         rc = self.cloud_with_state().openrc('demo')

@@ -28,6 +28,7 @@ import time
 
 from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
 from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import releases
 from trunk_cleanup_tempest.localcloud import services
 
 DEFAULT_REGEX = r'^trunk_cleanup_tempest\.'
@@ -129,6 +130,12 @@ def _up_options(parser):
                              'fake (ML2/OVS, nothing wired, no root '
                              'needed); default: $%s or %%(default)s'
                              % DRIVER_VARIABLE)
+    parser.add_argument('--release', choices=releases.NAMES,
+                        default=os.environ.get(releases.VARIABLE,
+                                               releases.NEWEST),
+                        help='the OpenStack release whose services run '
+                             '(default: $%s or %%(default)s)'
+                             % releases.VARIABLE)
     parser.add_argument('--neutron-workers', type=_positive, default=1,
                         help='Neutron API processes (default: %(default)s; '
                              'more run under gunicorn)')
@@ -144,8 +151,9 @@ def print_up(cloud, timings, out):
     urls = dict(cloud.endpoints())
     for name, seconds in timings:
         out.write('%-10s %8.1f  %s\n' % (name, seconds, urls.get(name, '')))
-    out.write('local cloud up in %.1fs (state: %s)\n'
-              % (cloud.state['up_seconds'], cloud.state_dir))
+    out.write('local cloud up in %.1fs (state: %s; release %s: %s)\n'
+              % (cloud.state['up_seconds'], cloud.state_dir,
+                 cloud.release.name, cloud.release.versions))
     out.flush()
 
 
@@ -166,7 +174,7 @@ def with_cloud(cloud, out, action, args):
     """Up, ``action()``, and down whatever happens."""
     try:
         print_up(cloud, cloud.up(with_watch=args.with_watch,
-                                 driver=args.driver,
+                                 driver=args.driver, release=args.release,
                                  neutron_workers=args.neutron_workers), out)
         return action()
     finally:
@@ -180,6 +188,7 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
         if args.command == 'up':
             print_up(cloud, cloud.up(with_watch=args.with_watch,
                                      driver=args.driver,
+                                     release=args.release,
                                      neutron_workers=args.neutron_workers),
                      out)
         elif args.command == 'down':

@@ -42,11 +42,12 @@ from tempest.lib.services.image.v2 import images_client
 from tempest.lib.services.network import extensions_client
 
 from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import releases
 from trunk_cleanup_tempest.localcloud import services
 from trunk_cleanup_tempest.localcloud import switch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REQUIREMENTS = os.path.join(HERE, 'requirements.txt')
+# The newest release's pins.
+REQUIREMENTS = releases.get(releases.NEWEST).requirements
 STATE_FILE = 'cloud.json'
 # The cleanup service's process name.
 WATCH = 'watch'
@@ -109,7 +110,13 @@ class LocalCloud:
     @property
     def venv(self):
         """The services' virtualenv: the one the cloud was started from."""
-        return self._venv or self.state.get('venv') or default_venv()
+        return (self._venv or self.state.get('venv') or
+                default_venv(self.release.requirements))
+
+    @property
+    def release(self):
+        """The release the cloud runs (or, not started, would run)."""
+        return releases.get(self.state.get('release'))
 
     # -- state ---------------------------------------------------------
 
@@ -136,7 +143,8 @@ class LocalCloud:
             self.state_dir, self.venv,
             password=self.state.get('password', 'secret'),
             driver=self.state.get('driver', services.DEFAULT_DRIVER),
-            neutron_workers=self.state.get('neutron_workers', 1))
+            neutron_workers=self.state.get('neutron_workers', 1),
+            release=self.release)
 
     def services(self, layout):
         return ([services.MariaDB(layout), services.RabbitMQ(layout),
@@ -146,7 +154,8 @@ class LocalCloud:
 
     # -- up ------------------------------------------------------------
 
-    def up(self, with_watch=False, driver=None, neutron_workers=1):
+    def up(self, with_watch=False, driver=None, neutron_workers=1,
+           release=None):
         """Start every service from nothing; returns the timings.
 
         :param with_watch: also start ``trunk-cleanup watch``, so the cloud
@@ -157,12 +166,16 @@ class LocalCloud:
             Neutron`.
         :param neutron_workers: Neutron API processes (more than one runs
             under gunicorn, as devstack runs several under uWSGI).
+        :param release: the OpenStack release's name (default:
+            ``$TRUNK_CLEANUP_LOCALCLOUD_RELEASE``, else the newest); see
+            :mod:`~trunk_cleanup_tempest.localcloud.releases`.
         """
         driver = driver or services.DEFAULT_DRIVER
+        release = releases.get(release)
         started = time.monotonic()
         # What the requirements ask for now, not what a former up used.
-        venv = self._venv or default_venv()
-        ensure_venv(venv, log=self.out)
+        venv = self._venv or default_venv(release.requirements)
+        ensure_venv(venv, log=self.out, requirements=release.requirements)
         if self.running():
             raise process.CloudError(
                 'local cloud', 'up', detail='already running under %s; '
@@ -171,7 +184,7 @@ class LocalCloud:
         services.clean_state(services.Layout(self.state_dir, venv))
         self._state = {'password': secrets.token_hex(12),
                        'state_dir': self.state_dir, 'venv': venv,
-                       'driver': driver,
+                       'driver': driver, 'release': release.name,
                        'neutron_workers': neutron_workers}
         layout = self.layout()
         self.state['ports'] = layout.ports

@@ -28,6 +28,7 @@ import os
 import shutil
 
 from trunk_cleanup_tempest.localcloud import process
+from trunk_cleanup_tempest.localcloud import releases
 
 REGION = 'RegionOne'
 HOST = '127.0.0.1'
@@ -87,11 +88,14 @@ class Layout:
 
     def __init__(self, state_dir, venv, ports=None, password='secret',
                  compute_host='localcloud-compute', driver=DEFAULT_DRIVER,
-                 neutron_workers=1):
+                 neutron_workers=1, release=None):
         if driver not in DRIVERS:
             raise ValueError('unknown driver %r: one of %s'
                              % (driver, ', '.join(DRIVERS)))
         self.driver = driver
+        # A name (or None: the newest) or a releases.Release.
+        self.release = (release if isinstance(release, releases.Release)
+                        else releases.get(release or releases.NEWEST))
         self.neutron_workers = neutron_workers
         self.state = os.path.abspath(state_dir)
         self.venv = os.path.abspath(venv)
@@ -430,8 +434,11 @@ class Neutron(Service):
     def write_config(self, etc):
         lay = self.layout
         ovn = lay.driver == 'ovn'
+        release_options = {}
+        if lay.release.neutron_api_workers_option:
+            release_options['api_workers'] = lay.neutron_workers
         write_ini(os.path.join(etc, 'neutron.conf'), {
-            'DEFAULT': {
+            'DEFAULT': dict(release_options, **{
                 'use_stderr': True,
                 'core_plugin': 'ml2',
                 'service_plugins': 'ovn-router,trunk' if ovn else
@@ -446,7 +453,7 @@ class Neutron(Service):
                 'notify_nova_on_port_data_changes': True,
                 'rpc_workers': 1,
                 'rpc_state_report_workers': 1,
-            },
+            }),
             'database': {'connection': lay.db('neutron')},
             'keystone_authtoken': lay.authtoken('neutron'),
             'nova': lay.service_auth('nova'),
@@ -592,7 +599,8 @@ class Nova(Service):
                 lay.bin('python'), compute, '--config-file', conf],
                 env=lay.switch_env())
         env = dict(os.environ, OS_NOVA_CONFIG_DIR=etc,
-                   OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf')
+                   OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf',
+                   **dict(lay.release.nova_api_environ))
         cmd = self.start_process(self.name, lay.api_command(
             'nova.wsgi.osapi_compute', 'nova'), env=env)
         self.wait_http(self.name, lay.url('nova'), cmd)
