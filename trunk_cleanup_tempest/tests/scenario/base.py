@@ -194,6 +194,24 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
             waiters.wait_for_server_termination(self.servers_client,
                                                 server_id, ignore_error=True)
 
+    def fault_of(self, server_id):
+        """The fault Nova recorded for a server it left in ERROR.
+
+        Nova sets the server's state before it records the fault, so a
+        waiter that saw ERROR may have read no fault yet: poll for it.
+        """
+        seen = {}
+
+        def recorded():
+            seen.update(self.servers_client.show_server(server_id)['server'])
+            return 'fault' in seen
+        if not test_utils.call_until_true(recorded, self.opts.cleanup_timeout,
+                                          self.opts.cleanup_interval):
+            self.fail('server %s (%s) has no fault after %ss'
+                      % (server_id, seen.get('status'),
+                         self.opts.cleanup_timeout))
+        return seen['fault']
+
     # -- observing -----------------------------------------------------
 
     def project_counts(self):

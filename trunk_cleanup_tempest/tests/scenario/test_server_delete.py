@@ -201,7 +201,8 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
         """
         LOG.info('server %s could not be deleted while its port is a trunk '
                  'parent: %s', footprint.server_id, exc)
-        self.assertIn('Conflict', str(exc))
+        self.assertIn('Conflict', self.fault_of(footprint.server_id).get(
+            'message', ''))
         left = cleanup.inspect(self.os_primary, footprint)
         self.assertTrue(left.server_alive)
         self.assertTrue(left.trunks[trunk['id']].present)
