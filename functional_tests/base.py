@@ -143,6 +143,16 @@ class FunctionalTestCase(base.BaseTestCase):
             clients.tags_client.create_tag('trunks', trunk['id'], tag)
         return trunk, parent, subs
 
+    def trunk_on(self, parent_id):
+        """A new trunk, with one new subport, on an existing parent."""
+        sub = self.port(self.network(subnet=False)['id'])
+        trunk = self.demo.trunks_client.create_trunk(
+            port_id=parent_id, sub_ports=[{
+                'port_id': sub['id'], 'segmentation_type': 'vlan',
+                'segmentation_id': 100}])['trunk']
+        self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
+        return trunk
+
     def orphan(self, subports=2, clients=None, tag=None):
         """A trunk whose server was deleted: what this project is about.
 

@@ -141,12 +141,7 @@ class TestWatchBacklog(base.FunctionalTestCase):
         self.delete_server(self.demo, server)
         # The user builds anew on the parent port Nova kept.
         self.delete_trunk(self.demo, old['id'])
-        sub = self.port(self.network(subnet=False)['id'])
-        new = self.demo.trunks_client.create_trunk(
-            port_id=parent['id'], sub_ports=[{
-                'port_id': sub['id'], 'segmentation_type': 'vlan',
-                'segmentation_id': 100}])['trunk']
-        self.addCleanup(self.delete_trunk, self.demo, new['id'])
+        self.trunk_on(parent['id'])
         before = self.snapshot()
 
         self.cloud.start_watch()
@@ -201,12 +196,7 @@ class TestWatchDeliveredTwice(base.FunctionalTestCase):
             return old['id'] not in trunks and subs[0]['id'] not in ports
         self.wait_for(cleaned, 'watch cleaning trunk %s' % old['id'])
         # The user builds anew on the parent port Nova (and watch) kept.
-        sub = self.port(self.network(subnet=False)['id'])
-        new = self.demo.trunks_client.create_trunk(
-            port_id=parent['id'], sub_ports=[{
-                'port_id': sub['id'], 'segmentation_type': 'vlan',
-                'segmentation_id': 100}])['trunk']
-        self.addCleanup(self.delete_trunk, self.demo, new['id'])
+        new = self.trunk_on(parent['id'])
         before = self.snapshot()
         handled = 'server %s deleted: no trunk on its ports' % server
         seen = self.watch_log().count(handled)

@@ -74,8 +74,13 @@ class TestZuul(base.BaseTestCase):
         self.assertFalse(re.match(variables['tempest_test_regex'],
                                   'tempest.api.network.test_ports'))
         self.assertTrue(variables['devstack_services']['neutron-trunk'])
-        self.assertEqual('/opt/stack/trunk-cleanup-tempest',
-                         variables['devstack_localrc']['TEMPEST_PLUGINS'])
+        self.assertEqual(['trunk-cleanup-tempest'],
+                         variables['tempest_plugins'])
+        extensions = variables['devstack_localrc'][
+            'NETWORK_API_EXTENSIONS'].split(',')
+        self.assertIn('trunk', extensions)
+        self.assertIn('trunk-details', extensions)
+        self.assertEqual(sorted(set(extensions)), extensions)
         check_options(self, variables['devstack_local_conf']['test-config'][
             '$TEMPEST_CONFIG']['trunk_cleanup'])
 
