@@ -171,6 +171,12 @@ class TestWatcher(base.TestCase):
         self.addCleanup(watcher.stop)
         return watcher
 
+    def started_long_ago(self, watcher):
+        """A delete whose start Nova sent two hours ago, recorded."""
+        watcher.delete_started(self.server, [self.parent],
+                               datetime.datetime.now(datetime.timezone.utc) -
+                               datetime.timedelta(hours=2))
+
     def test_the_end_handled_by_another_service(self):
         """Active-active: the start went to this service, the end not."""
         watcher = self.awaiting_watcher()
@@ -234,8 +240,7 @@ class TestWatcher(base.TestCase):
         watcher = self.awaiting_watcher()
         self.stand_up()
         now = datetime.datetime.now(datetime.timezone.utc)
-        watcher.delete_started(self.server, [self.parent],
-                               now - datetime.timedelta(hours=2))
+        self.started_long_ago(watcher)
         claim = watcher._claim
 
         def retried_meanwhile(server_id, entry):
@@ -302,8 +307,7 @@ class TestWatcher(base.TestCase):
         watcher = self.awaiting_watcher()
         self.stand_up()
         now = datetime.datetime.now(datetime.timezone.utc)
-        watcher.delete_started(self.server, [self.parent],
-                               now - datetime.timedelta(hours=2))
+        self.started_long_ago(watcher)
         old = self.server
         self.stand_up()
         watcher.delete_started(self.server, [self.parent], now)
@@ -323,9 +327,7 @@ class TestWatcher(base.TestCase):
     def test_a_restart_keeps_each_awaited_delete_s_age(self):
         watcher = self.awaiting_watcher()
         self.stand_up()
-        watcher.delete_started(self.server, [self.parent],
-                               datetime.datetime.now(datetime.timezone.utc) -
-                               datetime.timedelta(hours=2))
+        self.started_long_ago(watcher)
         watcher.stop()
         # Nova lists it deleted, but long ago: its parent port may carry
         # the next server by now.
@@ -352,10 +354,7 @@ class TestWatcher(base.TestCase):
     def test_a_late_start_of_a_delete_just_done_is_cleaned(self):
         # Its start was held up, but Nova only now finished the delete.
         self.stand_up()
-        self.watcher.delete_started(
-            self.server, [self.parent],
-            datetime.datetime.now(datetime.timezone.utc) -
-            datetime.timedelta(hours=2))
+        self.started_long_ago(self.watcher)
         self.cloud.delete_server(self.server)
         report = self.watcher.await_deletes()[0].result()
         self.assertTrue(report.clean, str(report))

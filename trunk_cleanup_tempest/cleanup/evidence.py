@@ -70,22 +70,6 @@ def server_gone(exc, server_id):
 _SINCE_EVER = '1970-01-01T00:00:00Z'
 
 
-def _list_one(servers_client, server_id):
-    """The server in Nova's list, deleted or not: [server], [] or None.
-
-    None when the ID filter was dropped (a policy that allows no
-    filters): a page of other servers says nothing of this one.
-    """
-    # Two at most: one if the ID filter holds, and a page of others
-    # (cheaply) if a policy dropped it.
-    found = servers_client.list_servers(
-        detail=True, all_tenants=True, uuid=server_id, limit=2,
-        **{'changes-since': _SINCE_EVER})['servers']
-    if any(s.get('id') != server_id for s in found):
-        return None
-    return found
-
-
 # What Nova's list says of a server it deleted, and when (or None).
 Deletion = collections.namedtuple('Deletion', 'what when')
 
@@ -112,11 +96,9 @@ def deleted_since(servers_client, since):
         what = _deleted_text(server)
         # The filter may be dropped (a policy): only what says DELETED.
         if what and server.get('id'):
-            when = stamp(server.get('OS-SRV-USG:terminated_at') or
-                         server.get('updated'))
-            if when is not None and when.tzinfo is None:
-                when = when.replace(tzinfo=datetime.timezone.utc)
-            found[server['id']] = Deletion(what, when)
+            found[server['id']] = Deletion(what, stamp_utc(
+                server.get('OS-SRV-USG:terminated_at') or
+                server.get('updated')))
     return found
 
 
@@ -145,13 +127,19 @@ def listed(servers_client, server_id):
         server not deleted; ``what`` says what the list showed, or None.
     """
     try:
-        found = _list_one(servers_client, server_id)
+        # Two at most: one if the ID filter holds, and a page of others
+        # (cheaply) if a policy dropped it.
+        found = servers_client.list_servers(
+            detail=True, all_tenants=True, uuid=server_id, limit=2,
+            **{'changes-since': _SINCE_EVER})['servers']
     except lib_exc.Forbidden:
         return False, None
     except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
         return False, "Nova's servers list not read (%s)" % (
             ' '.join(str(exc).split())[:200])
-    if found is None:
+    if any(s.get('id') != server_id for s in found):
+        # The ID filter was dropped (a policy that allows no filters):
+        # a page of other servers says nothing of this one.
         return False, None
     if not found:
         return False, ("Nova's servers list does not show it either (its "
@@ -214,6 +202,18 @@ def stamp(text):
         return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
     except ValueError:
         return None
+
+
+def stamp_utc(text):
+    """:func:`stamp`, a time written without a zone read as UTC.
+
+    Nova writes some times without one (``terminated_at``), and so does
+    oslo.messaging (a notification's ``timestamp``); both are UTC.
+    """
+    when = stamp(text)
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when
 
 
 def last_change(*resources):

@@ -21,7 +21,6 @@ with when Nova sent the start, so a restart keeps each entry's age.
 """
 
 import collections
-import datetime
 import hashlib
 import json
 import os
@@ -45,15 +44,13 @@ def _text(entry):
 def _entry(text):
     try:
         data = json.loads(text)
-        sent_at = evidence.stamp(data['sent_at'])
+        sent_at = evidence.stamp_utc(data['sent_at'])
         footprint = fp_mod.Footprint.from_dict(data['footprint'])
     except (ValueError, KeyError, TypeError) as exc:
         raise errors.InvalidFootprint('not an awaited delete: %s' % exc)
     if sent_at is None or not footprint.server_id:
         raise errors.InvalidFootprint('not an awaited delete: no time or '
                                       'server')
-    if sent_at.tzinfo is None:
-        sent_at = sent_at.replace(tzinfo=datetime.timezone.utc)
     return Awaited(footprint, sent_at)
 
 

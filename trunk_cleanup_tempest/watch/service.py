@@ -100,14 +100,13 @@ def _sent_at(metadata):
     trunk made after the delete was handled can pass.
     """
     sent = (metadata or {}).get('timestamp')
-    when = evidence.stamp(str(sent or ''))
+    when = evidence.stamp_utc(str(sent or ''))
     if when is None:
         LOG.warning('a notification without a readable timestamp (%r): '
                     'trunks made before it arrived count as its server\'s',
                     sent)
         return _now()
-    return when if when.tzinfo else when.replace(
-        tzinfo=datetime.timezone.utc)
+    return when
 
 
 def _now():
