@@ -33,7 +33,8 @@ on; ``cap`` passes a list request on with its ``limit`` lowered to
 as one with a low ``pagination_max_limit`` or ``[api] max_limit`` does;
 ``drop_after`` lets the cloud apply the request and then drops the
 connection instead of answering; ``drop`` drops it before.
-Every request is written as one JSON line to ``$FAULTS_EVENTS``.
+Every request is written as one JSON line to ``$FAULTS_EVENTS``, with the
+ID of the client connection it came on.
 """
 
 import asyncio
@@ -96,6 +97,8 @@ class Faults:
     def _event(self, flow, fault):
         event = {'time': time.time(), 'method': flow.request.method,
                  'path': flow.request.path, 'fault': fault,
+                 # The client's connection: calls that share one reuse it.
+                 'connection': flow.client_conn.id,
                  'status': flow.response.status_code if flow.response
                  else None}
         with open(self.events_path, 'a') as f:

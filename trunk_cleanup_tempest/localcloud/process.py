@@ -60,8 +60,11 @@ def log_tail(path, lines=25):
     return '\n'.join(text.splitlines()[-lines:])
 
 
-def run(service, command, log, env=None, timeout=600, owner=None):
+def run(service, command, log, env=None, timeout=600, owner=None,
+        stdin=None):
     """Run a one-shot command (db sync, bootstrap...), output to ``log``.
+
+    :param stdin: bytes or text to feed it (default: nothing).
 
     :returns: what the command printed.
     """
@@ -69,9 +72,12 @@ def run(service, command, log, env=None, timeout=600, owner=None):
         env = dict(os.environ if env is None else env)
         env[OWNER_VARIABLE] = owner
     try:
-        proc = subprocess.run(command, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env=env,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, timeout=timeout,
+            **({'stdin': subprocess.DEVNULL} if stdin is None else
+               {'input': stdin if isinstance(stdin, bytes) else
+                stdin.encode()}))
         output = proc.stdout
     except subprocess.TimeoutExpired as exc:
         proc, output = None, exc.output or b''
@@ -236,14 +242,16 @@ def wait_until(service, command, log, predicate, timeout, interval=0.25,
                processes=None, name=None):
     """Poll ``predicate`` until true; fail naming the service if not.
 
-    When ``processes`` and ``name`` are given, a process that died while
-    we waited fails at once instead of at the deadline.
+    When ``processes`` and ``name`` (a name or several) are given, a
+    process that died while we waited fails at once instead of at the
+    deadline.
     """
     deadline = time.monotonic() + timeout
     last = None
+    names = (name,) if isinstance(name, str) else name or ()
     while time.monotonic() < deadline:
-        if processes is not None:
-            processes.check(name, command)
+        for each in names if processes is not None else ():
+            processes.check(each, command)
         try:
             if predicate():
                 return

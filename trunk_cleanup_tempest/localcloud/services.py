@@ -17,15 +17,19 @@
 The services are the real ones from PyPI (keystone, placement, glance,
 nova with its fake virt driver, neutron with ML2 and the trunk plugin) on
 MariaDB and RabbitMQ from Debian, all on 127.0.0.1 and all under one state
-folder. The order matters: the database and the bus first, keystone before
-everything that authenticates, neutron before nova-compute binds ports.
+folder. Each service migrates its database (:meth:`Service.migrate`), which
+the cloud does once per virtualenv and then restores from a dump, and
+starts (:meth:`Service.up`); ``cloud.py`` says what waits for what and
+starts the rest at once.
 """
 
+from concurrent import futures
 import configparser
 import glob
 import json
 import os
 import shutil
+import threading
 
 from trunk_cleanup_tempest.localcloud import process
 from trunk_cleanup_tempest.localcloud import releases
@@ -41,6 +45,15 @@ RABBIT_BIN = '/usr/lib/rabbitmq/bin'
 WATCH_QUEUE_POLICY = ('trunk-cleanup', {'max-length': 100000,
                                         'overflow': 'drop-head',
                                         'expires': 7 * 24 * 3600 * 1000})
+# Nova's cell mappings as templates that Nova fills from its own
+# [database] connection and transport_url: the mappings hold no password,
+# so a cached dump of the databases serves every cloud.
+CELL_DATABASE = '{scheme}://{username}:{password}@{hostname}:{port}/%s?{query}'
+CELL_TRANSPORT = '{scheme}://{username}:{password}@{hostname}:{port}/'
+# keystone's bcrypt rounds (default 12, a quarter second a hash here): every
+# user made and every token issued pays them, tempest's dynamic
+# credentials too.
+PASSWORD_HASH_ROUNDS = 4
 # localcloud/compute.py: the fake virt driver, plugging VIFs into the switch.
 COMPUTE_DRIVER = 'localcloud_switch.SwitchPluggingDriver'
 
@@ -67,6 +80,13 @@ PRIVSEP_SECTIONS = ('privsep', 'privsep_link', 'privsep_namespace',
                     'privsep_dhcp_release')
 
 
+def in_parallel(*calls):
+    """Run the calls at once; raise the first one's error, if any."""
+    with futures.ThreadPoolExecutor(len(calls)) as pool:
+        for result in [pool.submit(call) for call in calls]:
+            result.result()
+
+
 def write_ini(path, sections):
     """Write ``{section: {key: value}}`` as an ini file (no interpolation)."""
     parser = configparser.RawConfigParser()
@@ -79,8 +99,11 @@ def write_ini(path, sections):
                 value = 'true' if value else 'false'
             parser.set(section, key, str(value))
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
+    # Whole or not at all: stages that run at once write the same files.
+    partial = '%s.%d' % (path, threading.get_ident())
+    with open(partial, 'w') as f:
         parser.write(f)
+    os.replace(partial, path)
 
 
 class Layout:
@@ -168,7 +191,7 @@ class Layout:
 
 
 class Service:
-    """One piece of the cloud: configure, set up once, start, wait."""
+    """One piece of the cloud: configure, migrate once, start, wait."""
 
     name = None
 
@@ -180,9 +203,9 @@ class Service:
     def log(self):
         return self.procs.log(self.name)
 
-    def run(self, *command, env=None):
+    def run(self, *command, env=None, stdin=None):
         return process.run(self.name, list(command), self.log, env=env,
-                           owner=self.layout.state)
+                           owner=self.layout.state, stdin=stdin)
 
     def start_process(self, name, command, env=None):
         self.procs.start(name, command, env=env)
@@ -197,6 +220,12 @@ class Service:
                            predicate, timeout, processes=self.procs,
                            name=name)
 
+    def configure(self):
+        """Write the configuration files (both steps below need them)."""
+
+    def migrate(self):
+        """Set up the service's database schema; it needs only MariaDB."""
+
     def up(self):
         raise NotImplementedError
 
@@ -204,8 +233,11 @@ class Service:
         """A paste file the wheel ships under the virtualenv's etc/."""
         etc = self.layout.etc(self.name)
         os.makedirs(etc, exist_ok=True)
+        partial = os.path.join(etc, '%s.%d' % (filename,
+                                               threading.get_ident()))
         shutil.copy(os.path.join(self.layout.venv, 'etc', self.name,
-                                 filename), etc)
+                                 filename), partial)
+        os.replace(partial, os.path.join(etc, filename))
         return etc
 
     @property
@@ -236,13 +268,44 @@ class MariaDB(Service):
                            lambda: os.path.exists(sock) and process.port_open(
                                HOST, lay.ports['mysql']), 60,
                            processes=self.procs, name=self.name)
-        sql = ["CREATE USER 'openstack'@'%s' IDENTIFIED BY '%s'" %
-               (HOST, lay.password),
-               "GRANT ALL PRIVILEGES ON *.* TO 'openstack'@'%s'" % HOST]
-        sql += ['CREATE DATABASE %s CHARACTER SET utf8' % db
-                for db in DB_NAMES]
-        self.run('mariadb', '--no-defaults', '--socket=' + sock, '-uroot',
-                 '-e', '; '.join(sql))
+        self.query("CREATE USER 'openstack'@'%s' IDENTIFIED BY '%s'; "
+                   "GRANT ALL PRIVILEGES ON *.* TO 'openstack'@'%s'"
+                   % (HOST, lay.password, HOST))
+
+    def client(self, name='mariadb'):
+        return [name, '--no-defaults',
+                '--socket=' + self.layout.path('mysql', 'mysqld.sock'),
+                '-uroot']
+
+    def query(self, sql):
+        """What ``sql`` prints (``--batch``: tab-separated, no borders)."""
+        return self.run(*self.client(), '--batch', '--skip-column-names',
+                        '-e', sql)
+
+    def create_databases(self):
+        self.query('; '.join('CREATE DATABASE %s CHARACTER SET utf8' % db
+                             for db in DB_NAMES))
+
+    def dump(self, path):
+        """Every service's database, as ``restore`` takes it."""
+        partial = '%s.%d' % (path, os.getpid())
+        try:
+            self.run(*self.client('mariadb-dump'), '--databases',
+                     '--single-transaction', '--skip-comments',
+                     '--routines', '--events', '--hex-blob',
+                     '--result-file=' + partial, *DB_NAMES)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+
+    def drop_databases(self):
+        self.query('; '.join('DROP DATABASE IF EXISTS %s' % db
+                             for db in DB_NAMES))
+
+    def restore(self, path):
+        with open(path, 'rb') as f:
+            self.run(*self.client(), stdin=f.read())
 
 
 class RabbitMQ(Service):
@@ -320,29 +383,49 @@ class RabbitMQ(Service):
 class Keystone(Service):
     name = 'keystone'
 
-    def up(self):
+    @property
+    def manage(self):
+        return [self.layout.bin('keystone-manage'), '--config-file',
+                self.layout.etc('keystone', 'keystone.conf')]
+
+    def configure(self):
         lay = self.layout
-        conf = lay.etc('keystone', 'keystone.conf')
         keys = lay.etc('keystone', 'fernet-keys')
-        write_ini(conf, {
+        write_ini(lay.etc('keystone', 'keystone.conf'), {
             'DEFAULT': {'use_stderr': True},
             'database': {'connection': lay.db('keystone')},
+            'identity': {'password_hash_rounds': PASSWORD_HASH_ROUNDS},
             'token': {'provider': 'fernet'},
             'fernet_tokens': {'key_repository': keys},
             'fernet_receipts': {'key_repository': keys},
             'credential': {'key_repository': lay.etc('keystone',
                                                      'credential-keys')},
         })
-        manage = [lay.bin('keystone-manage'), '--config-file', conf]
-        self.run(*manage, 'db_sync')
-        for what in ('fernet_setup', 'credential_setup'):
-            self.run(*manage, what, '--keystone-user', 'root',
-                     '--keystone-group', 'root')
+
+    def migrate(self):
+        self.configure()
+        self.run(*self.manage, 'db_sync')
+
+    def create_keys(self):
+        """Its fernet and credential keys: they need no database."""
+        self.configure()
+        in_parallel(*[
+            lambda what=what: self.run(*self.manage, what, '--keystone-user',
+                                       'root', '--keystone-group', 'root')
+            for what in ('fernet_setup', 'credential_setup')])
+
+    def up(self):
+        """Bootstrap and serve.
+
+        After :meth:`create_keys` (bootstrap checks them) and the database.
+        """
+        lay = self.layout
+        self.configure()
         urls = []
         for kind in ('admin', 'internal', 'public'):
             urls += ['--bootstrap-%s-url' % kind, lay.auth_url]
-        self.run(*manage, 'bootstrap', '--bootstrap-password', lay.password,
-                 '--bootstrap-region-id', REGION, *urls)
+        self.run(*self.manage, 'bootstrap', '--bootstrap-password',
+                 lay.password, '--bootstrap-region-id', REGION, *urls)
         env = dict(os.environ, OS_KEYSTONE_CONFIG_DIR=lay.etc('keystone'))
         cmd = self.start_process(self.name, lay.api_command(
             'keystone.wsgi.api', 'keystone'), env=env)
@@ -352,17 +435,23 @@ class Keystone(Service):
 class Placement(Service):
     name = 'placement'
 
-    def up(self):
+    def configure(self):
         lay = self.layout
-        conf = lay.etc('placement', 'placement.conf')
-        write_ini(conf, {
+        write_ini(lay.etc('placement', 'placement.conf'), {
             'DEFAULT': {'use_stderr': True},
             'placement_database': {'connection': lay.db('placement')},
             'api': {'auth_strategy': 'keystone'},
             'keystone_authtoken': lay.authtoken('placement'),
         })
-        self.run(lay.bin('placement-manage'), '--config-file', conf, 'db',
-                 'sync')
+
+    def migrate(self):
+        self.configure()
+        self.run(self.layout.bin('placement-manage'), '--config-file',
+                 self.layout.etc('placement', 'placement.conf'), 'db', 'sync')
+
+    def up(self):
+        lay = self.layout
+        self.configure()
         env = dict(os.environ, OS_PLACEMENT_CONFIG_DIR=lay.etc('placement'))
         cmd = self.start_process(self.name, lay.api_command(
             'placement.wsgi.api', 'placement'), env=env)
@@ -372,7 +461,7 @@ class Placement(Service):
 class Glance(Service):
     name = 'glance'
 
-    def up(self):
+    def configure(self):
         lay = self.layout
         etc = self.copy_from_venv('glance-api-paste.ini')
         store = lay.path('glance')
@@ -392,8 +481,16 @@ class Glance(Service):
                 'config_file': os.path.join(etc, 'glance-api-paste.ini')},
             'oslo_concurrency': {'lock_path': os.path.join(store, 'lock')},
         })
-        self.run(lay.bin('glance-manage'), '--config-file',
+        return etc
+
+    def migrate(self):
+        etc = self.configure()
+        self.run(self.layout.bin('glance-manage'), '--config-file',
                  os.path.join(etc, 'glance-api.conf'), 'db_sync')
+
+    def up(self):
+        lay = self.layout
+        etc = self.configure()
         env = dict(os.environ, OS_GLANCE_CONFIG_DIR=etc)
         cmd = self.start_process(self.name, lay.api_command(
             'glance.wsgi.api', 'glance'), env=env)
@@ -509,12 +606,19 @@ class Neutron(Service):
             sections[section] = {'helper_command': helper}
         write_ini(os.path.join(etc, self.AGENT_CONFIG), sections)
 
-    def up(self):
-        lay = self.layout
+    def configure(self):
         etc = self.copy_from_venv('api-paste.ini')
         self.write_config(etc)
-        self.run(lay.bin('neutron-db-manage'), *self.config_args(),
+        return etc
+
+    def migrate(self):
+        self.configure()
+        self.run(self.layout.bin('neutron-db-manage'), *self.config_args(),
                  'upgrade', 'heads')
+
+    def up(self):
+        lay = self.layout
+        etc = self.configure()
         # Neutron learns its API worker count from uWSGI, mod_wsgi or this
         # variable; ML2/OVN's hash ring needs it.
         env = dict(os.environ, OS_NEUTRON_CONFIG_DIR=etc,
@@ -537,6 +641,14 @@ class Neutron(Service):
             self.start_process('neutron-agent', [lay.bin('python'), agent] +
                                self.config_args())
         self.wait_http(self.name, lay.url('neutron'), cmd)
+        if lay.driver != 'ovn':
+            # Ports bind only to a host whose agent has reported.
+            agent = self.process_names[-1]
+            database = MariaDB(lay)
+            self.wait_for(agent, cmd, lambda: database.query(
+                "SELECT id FROM neutron.agents WHERE host = '%s' AND "
+                "agent_type = 'Open vSwitch agent'" % lay.compute_host
+            ).strip())
 
 
 class Nova(Service):
@@ -546,11 +658,15 @@ class Nova(Service):
     def process_names(self):
         return ['nova-conductor', 'nova-scheduler', 'nova-compute', 'nova']
 
-    def up(self):
+    @property
+    def manage(self):
+        return [self.layout.bin('nova-manage'), '--config-file',
+                self.layout.etc('nova', 'nova.conf')]
+
+    def configure(self):
         lay = self.layout
         etc = self.copy_from_venv('api-paste.ini')
-        conf = os.path.join(etc, 'nova.conf')
-        write_ini(conf, {
+        write_ini(os.path.join(etc, 'nova.conf'), {
             'DEFAULT': {
                 'use_stderr': True,
                 'transport_url': lay.transport_url,
@@ -580,13 +696,39 @@ class Nova(Service):
             'notifications': {'notification_format': 'versioned'},
             'oslo_messaging_notifications': {'driver': 'messagingv2'},
         })
-        manage = [lay.bin('nova-manage'), '--config-file', conf]
+        return etc
+
+    def migrate(self):
+        self.configure()
+        manage = self.manage
         self.run(*manage, 'api_db', 'sync')
         self.run(*manage, 'cell_v2', 'map_cell0', '--database_connection',
-                 lay.db('nova_cell0'))
+                 CELL_DATABASE % 'nova_cell0')
         self.run(*manage, 'cell_v2', 'create_cell', '--name', 'cell1',
-                 '--verbose')
+                 '--database_connection', CELL_DATABASE % '{path}',
+                 '--transport-url', CELL_TRANSPORT, '--verbose')
         self.run(*manage, 'db', 'sync')
+
+    def up(self):
+        """The API; :meth:`up_compute` starts the rest, which needs more."""
+        lay = self.layout
+        etc = self.configure()
+        env = dict(os.environ, OS_NOVA_CONFIG_DIR=etc,
+                   OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf',
+                   **dict(lay.release.nova_api_environ))
+        cmd = self.start_process(self.name, lay.api_command(
+            'nova.wsgi.osapi_compute', 'nova'), env=env)
+        self.wait_http(self.name, lay.url('nova'), cmd)
+
+    def up_compute(self):
+        """The conductor, the scheduler and nova-compute, host mapped.
+
+        Each reports to placement as the ``placement`` service user as it
+        starts (an Unauthorized there ends it), so they start once
+        placement and the users are there.
+        """
+        lay = self.layout
+        conf = os.path.join(self.configure(), 'nova.conf')
         for name in ('nova-conductor', 'nova-scheduler'):
             self.start_process(name, [lay.bin(name), '--config-file', conf])
         if lay.driver == 'fake':
@@ -598,27 +740,42 @@ class Nova(Service):
             self.start_process('nova-compute', [
                 lay.bin('python'), compute, '--config-file', conf],
                 env=lay.switch_env())
-        env = dict(os.environ, OS_NOVA_CONFIG_DIR=etc,
-                   OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf',
-                   **dict(lay.release.nova_api_environ))
-        cmd = self.start_process(self.name, lay.api_command(
-            'nova.wsgi.osapi_compute', 'nova'), env=env)
-        self.wait_http(self.name, lay.url('nova'), cmd)
-        self.discover_compute_host(manage)
+        self.discover_compute_host()
 
-    def discover_compute_host(self, manage):
-        """Map the compute host into cell1 once it has registered."""
+    def discover_compute_host(self):
+        """Map the compute host into cell1 once it has registered.
+
+        ``discover_hosts`` maps the compute nodes it finds in the cell's
+        database; the node appears there once nova-compute has started.
+        Reading that row is cheap, ``nova-manage`` seconds of imports: it
+        runs once the row is there, and again only if it did not map it.
+        """
         host = self.layout.compute_host
+        database = MariaDB(self.layout)
+        discover = self.manage + ['cell_v2', 'discover_hosts', '--verbose']
+
+        def found(sql):
+            return bool(database.query(sql % host).strip())
 
         def mapped():
-            for name in ('nova-conductor', 'nova-scheduler',
-                         'nova-compute'):
-                self.procs.check(name, [self.layout.bin(name)])
-            self.run(*manage, 'cell_v2', 'discover_hosts', '--verbose')
-            return host in self.run(*manage, 'cell_v2', 'list_hosts')
+            # The node's row comes first, then its provider's inventory
+            # in placement: until both, the scheduler has no host.
+            if not found("SELECT i.id FROM placement.inventories i JOIN "
+                         "placement.resource_providers r ON "
+                         "i.resource_provider_id = r.id WHERE "
+                         "r.name = '%s'"):
+                return False
+            if not found("SELECT id FROM nova.compute_nodes WHERE "
+                         "host = '%s' AND deleted = 0"):
+                return False
+            self.run(*discover)
+            return found("SELECT id FROM nova_api.host_mappings WHERE "
+                         "host = '%s'")
 
-        process.wait_until(self.name, manage + ['cell_v2', 'discover_hosts'],
-                           self.log, mapped, 90, interval=1)
+        process.wait_until(
+            self.name, discover, self.procs.log('nova-compute'), mapped, 90,
+            interval=0.5, processes=self.procs,
+            name=('nova-conductor', 'nova-scheduler', 'nova-compute'))
 
 
 def clean_state(layout):

@@ -31,6 +31,10 @@ OVN_SCHEMAS = {'nb': '/usr/share/ovn/ovn-nb.ovsschema',
                'sb': '/usr/share/ovn/ovn-sb.ovsschema'}
 
 
+# The switch services' names, whatever the driver.
+NAMES = ('ovs', 'ovn')
+
+
 def vsctl(service, *args):
     """``ovs-vsctl`` on the private Open vSwitch, logged by ``service``."""
     return service.run('ovs-vsctl', '--db=' + service.layout.switch_db,
