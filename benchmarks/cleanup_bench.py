@@ -90,7 +90,7 @@ class Workload:
         self.networks = self.clients.client(networks_client.NetworksClient,
                                             'network')
         self.tags = self.clients.client(tags_client.TagsClient, 'network')
-        self.trunks = self.count = trunks
+        self.trunks = trunks
         self.subports = subports
 
     def lift_quotas(self, admin_env):
@@ -103,7 +103,7 @@ class Workload:
 
     def make(self, workers, count=None):
         """Make ``count`` trunks in parallel; returns their tag."""
-        self.count = count or self.trunks
+        count = count or self.trunks
         tag = data_utils.rand_name('bench')
         net = self.networks.create_network(name=tag)['network']['id']
 
@@ -120,7 +120,7 @@ class Workload:
                     for i, p in enumerate(ports[1:])])['trunk']
             self.tags.create_tag('trunks', trunk['id'], tag)
         with futures.ThreadPoolExecutor(workers) as pool:
-            list(pool.map(one, range(self.count)))
+            list(pool.map(one, range(count)))
         self.network_id = net
         return tag
 
