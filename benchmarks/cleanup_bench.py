@@ -46,6 +46,7 @@ import time
 import uuid
 
 from tempest.lib.common.utils import data_utils
+from tempest.lib import exceptions as lib_exc
 from tempest.lib.services.network import networks_client
 from tempest.lib.services.network import quotas_client
 from tempest.lib.services.network import tags_client
@@ -110,9 +111,7 @@ class Workload:
         def one(_):
             # One bulk create for a trunk's ports: the workload is set-up,
             # not what is measured.
-            ports = [p['id'] for p in self.clients.ports_client.
-                     create_bulk_ports(ports=[{'network_id': net}] * (
-                         self.subports + 1))['ports']]
+            ports = [p['id'] for p in self.bulk_ports(net)]
             trunk = self.clients.trunks_client.create_trunk(
                 port_id=ports[0], sub_ports=[
                     {'port_id': p, 'segmentation_type': 'vlan',
@@ -123,6 +122,24 @@ class Workload:
             list(pool.map(one, range(count)))
         self.network_id = net
         return tag
+
+    def bulk_ports(self, net, attempts=3):
+        """A trunk's ports in one create, made again on a MAC collision.
+
+        Thousands of ports on one network make two random MACs meet (the
+        pair is unique per network): ML2 then refuses the whole bulk
+        create, in one transaction (``Ml2Plugin._create_port_bulk``), so
+        making it again leaves nothing behind.
+        """
+        for attempt in range(attempts):
+            try:
+                return self.clients.ports_client.create_bulk_ports(
+                    ports=[{'network_id': net}] * (self.subports + 1)
+                )['ports']
+            except lib_exc.Conflict as exc:
+                if ('mac_address' not in str(exc) or
+                        attempt == attempts - 1):
+                    raise
 
     def floor(self, count=None):
         """Writes per trunk, plus the list calls of finding them.
