@@ -51,11 +51,11 @@ from tempest.lib.services.network import networks_client
 from tempest.lib.services.network import quotas_client
 from tempest.lib.services.network import tags_client
 
+from trunk_cleanup_localcloud import cli as localcloud_cmd
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import listing
-from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import faultproxy
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 
@@ -381,7 +381,7 @@ def main(argv=None, out=sys.stdout):
     if not args.skip_tempest:
         start = time.monotonic()
         code = subprocess.call(
-            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.localcloud',
+            [sys.executable, '-m', 'trunk_cleanup_localcloud.cli',
              '--state-dir', cloud.state_dir, 'tempest'],
             stdout=subprocess.DEVNULL)
         say('scenario suite: tempest run in %.1f s (exit code %d)\n'

@@ -36,10 +36,10 @@ from tempest.lib.services.network import networks_client
 from tempest.lib.services.network import subnets_client
 from tempest.lib.services.network import tags_client
 
+from trunk_cleanup_localcloud import cli as localcloud_cmd
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.cmd import localcloud as localcloud_cmd
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import faultproxy
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 
@@ -295,7 +295,7 @@ class FunctionalTestCase(base.BaseTestCase):
         """
         workspace = self.useFixture(fixtures.TempDir()).path + '/ws'
         proc = subprocess.run(
-            [sys.executable, '-m', 'trunk_cleanup_tempest.cmd.localcloud',
+            [sys.executable, '-m', 'trunk_cleanup_localcloud.cli',
              '--state-dir', self.cloud.state_dir, 'tempest', '--workspace',
              workspace] + list(args), capture_output=True, text=True,
             timeout=900)

@@ -37,8 +37,8 @@ import uuid
 from tempest.lib.common.utils import data_utils
 
 from functional_tests import base
+from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.localcloud import faultproxy
 
 RUNS = int(os.environ.get('TRUNK_CLEANUP_FAULT_RUNS', '10'))
 HEAVY_RUNS = max(1, RUNS // 5)

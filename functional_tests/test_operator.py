@@ -23,7 +23,7 @@ import fixtures
 from tempest.lib.common.utils import data_utils
 
 from functional_tests import base
-from trunk_cleanup_tempest.localcloud import faultproxy
+from trunk_cleanup_localcloud import faultproxy
 
 
 class TestOperatorCommand(base.FunctionalTestCase):

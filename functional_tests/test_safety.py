@@ -37,8 +37,8 @@ from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 
 from functional_tests import base
+from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.localcloud import faultproxy
 
 RESULTS = 'safety.jsonl'
 UNAVAILABLE = 'HTTPServiceUnavailable'

@@ -29,9 +29,9 @@ from tempest.lib.services.compute import quotas_client
 import testtools
 
 from functional_tests import base
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import faultproxy
-from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import faultproxy
+from trunk_cleanup_localcloud import services
 from trunk_cleanup_tempest.watch import service
 
 

@@ -25,9 +25,9 @@ from oslo_config import cfg
 from oslotest import base
 import yaml
 
+from trunk_cleanup_localcloud import releases
 from trunk_cleanup_tempest.cmd import trunk_cleanup
 from trunk_cleanup_tempest import config
-from trunk_cleanup_tempest.localcloud import releases
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 A_TEST_ID = ('trunk_cleanup_tempest.tests.scenario.test_server_delete.'

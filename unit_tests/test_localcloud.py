@@ -18,13 +18,15 @@ import json
 import os
 
 import fixtures
+from oslo_config import cfg
 from oslotest import base
 
-from trunk_cleanup_tempest.cmd import localcloud as cli
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import releases
-from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_localcloud import cli
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import releases
+from trunk_cleanup_localcloud import services
+from trunk_cleanup_tempest import config as tc_config
 
 
 class TestProcesses(base.BaseTestCase):
@@ -158,6 +160,25 @@ class TestConfig(base.BaseTestCase):
         self.assertEqual('pw', conf.get('auth', 'admin_password'))
         self.assertEqual('http://127.0.0.1:5000/v3',
                          conf.get('identity', 'uri_v3'))
+
+    def test_tempest_conf_writes_only_the_plugins_options(self):
+        # The names are the plugin's: a renamed option must fail here, not
+        # be ignored by tempest.
+        cloud = self.cloud_with_state()
+        path = os.path.join(self.dir, 'tempest.conf')
+        cloud.tempest_conf(path)
+        written = configparser.RawConfigParser()
+        written.read(path)
+        names = {opt.name for opt in tc_config.TrunkCleanupGroup}
+        self.assertLessEqual(set(written.options('trunk_cleanup')) -
+                             set(written.defaults()), names)
+        conf = cfg.ConfigOpts()
+        conf.register_opts(tc_config.TrunkCleanupGroup,
+                           group=tc_config.trunk_cleanup_group)
+        conf(['--config-file', path])
+        self.assertEqual(tc_config.EXPECT_LEFT,
+                         conf.trunk_cleanup.expected_after_server_delete)
+        self.assertEqual(0.5, conf.trunk_cleanup.cleanup_interval)
 
     def test_tempest_conf_says_whether_the_driver_wires_trunks(self):
         for driver, wired in (('ovs', 'true'), ('ovn', 'true'),

@@ -23,9 +23,9 @@ from unittest import mock
 import fixtures
 from oslotest import base
 
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import services
 
 
 class TestRunStages(base.BaseTestCase):

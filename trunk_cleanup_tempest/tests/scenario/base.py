@@ -22,6 +22,7 @@ from tempest.lib import exceptions as lib_exc
 from tempest.scenario import manager
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest import config as tc_config
 
 CONF = config.CONF
 LOG = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         record = footprint.trunks[0]
         sub_ids = [s.port_id for s in record.subports]
         promise = self.opts.expected_after_server_delete
-        if promise == 'removed' and linked:
+        if promise == tc_config.EXPECT_REMOVED and linked:
             left = self.wait_for_leftovers(
                 footprint, lambda lo: not any(
                     lo.trunks[t].present for t in footprint.trunk_ids) and
@@ -262,7 +263,7 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
                 footprint, lambda lo: not lo.ports[
                     record.parent_port_id].device_id,
                 'the cloud unbinding the parent port')
-            if promise == 'left':
+            if promise == tc_config.EXPECT_LEFT:
                 trunk = left.trunks[record.trunk_id]
                 self.assertTrue(trunk.present, 'the cloud removed the trunk')
                 self.assertEqual(sorted(sub_ids), trunk.sub_ports)

@@ -27,6 +27,7 @@ from tempest.lib import decorators
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest import config as tc_config
 from trunk_cleanup_tempest.tests.scenario import base
 
 LOG = logging.getLogger(__name__)
@@ -226,7 +227,8 @@ class ManySubportsTest(base.TrunkCleanupScenarioTest):
         Exact call counts are the unit tests' (against the fake cloud);
         here a live cloud's timing may add a guarded retry.
         """
-        if self.opts.expected_after_server_delete == 'removed':
+        if (self.opts.expected_after_server_delete ==
+                tc_config.EXPECT_REMOVED):
             raise self.skipException(
                 'The cloud removes the trunk and its subports itself, so '
                 'the cleanup has only the parent port left to delete: its '
@@ -262,7 +264,8 @@ class SharedTrunkTest(base.TrunkCleanupScenarioTest):
     @utils.services('compute', 'network')
     def test_cleanup_of_first_server_spares_the_second(self):
         """Cleaning server A's trunk never touches B on the same port."""
-        if self.opts.expected_after_server_delete == 'removed':
+        if (self.opts.expected_after_server_delete ==
+                tc_config.EXPECT_REMOVED):
             raise self.skipException(
                 'The cloud removes the trunk when the first server is '
                 'deleted, so there is no trunk left to share')

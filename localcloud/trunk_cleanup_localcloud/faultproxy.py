@@ -24,9 +24,9 @@ that are pointed at the proxy (``OS_NETWORK_ENDPOINT_OVERRIDE``,
 import json
 import os
 
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import services
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, 'proxy-requirements.txt')

@@ -31,8 +31,8 @@ import os
 import shutil
 import threading
 
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import releases
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import releases
 
 REGION = 'RegionOne'
 HOST = '127.0.0.1'

@@ -23,8 +23,8 @@ needed: its ports are tap devices, which needs root.
 import os
 import uuid
 
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import services
 
 OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 OVN_SCHEMAS = {'nb': '/usr/share/ovn/ovn-nb.ovsschema',

@@ -44,10 +44,11 @@ from tempest.lib.services.identity.v3 import users_client
 from tempest.lib.services.image.v2 import images_client
 from tempest.lib.services.network import extensions_client
 
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import releases
-from trunk_cleanup_tempest.localcloud import services
-from trunk_cleanup_tempest.localcloud import switch
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import releases
+from trunk_cleanup_localcloud import services
+from trunk_cleanup_localcloud import switch
+from trunk_cleanup_tempest import config as tc_config
 
 # The newest release's pins.
 REQUIREMENTS = releases.get(releases.NEWEST).requirements
@@ -287,13 +288,13 @@ class LocalCloud:
             removes the trunk of every server it deletes.
         :param driver: Neutron's: ``ovs`` (ML2/OVS and its agent), ``ovn``
             (ML2/OVN) or ``fake`` (ML2/OVS, nothing wired); default
-            ``ovs``. See :class:`~trunk_cleanup_tempest.localcloud.services.
+            ``ovs``. See :class:`~trunk_cleanup_localcloud.services.
             Neutron`.
         :param neutron_workers: Neutron API processes (more than one runs
             under gunicorn, as devstack runs several under uWSGI).
         :param release: the OpenStack release's name (default:
             ``$TRUNK_CLEANUP_LOCALCLOUD_RELEASE``, else the newest); see
-            :mod:`~trunk_cleanup_tempest.localcloud.releases`.
+            :mod:`~trunk_cleanup_localcloud.releases`.
         """
         driver = driver or services.DEFAULT_DRIVER
         release = releases.get(release)
@@ -627,8 +628,9 @@ class LocalCloud:
         :param overrides: ``(section, key, value)`` to set on top.
         """
         if expected_after_server_delete is None:
-            expected_after_server_delete = ('removed' if self.state.get(
-                'watch') else 'left')
+            expected_after_server_delete = (
+                tc_config.EXPECT_REMOVED if self.state.get('watch')
+                else tc_config.EXPECT_LEFT)
         layout = self.layout()
         st = self.state
         values = {
@@ -658,7 +660,7 @@ class LocalCloud:
             'service_available': {'nova': True, 'neutron': True,
                                   'glance': True, 'cinder': False,
                                   'swift': False, 'horizon': False},
-            'trunk_cleanup': {
+            tc_config.trunk_cleanup_group.name: {
                 'expected_after_server_delete': expected_after_server_delete,
                 'trunk_wired': layout.driver != 'fake',
                 'cleanup_timeout': 60, 'cleanup_interval': 0.5},

@@ -26,10 +26,11 @@ import subprocess
 import sys
 import time
 
-from trunk_cleanup_tempest.localcloud import cloud as cloud_mod
-from trunk_cleanup_tempest.localcloud import process
-from trunk_cleanup_tempest.localcloud import releases
-from trunk_cleanup_tempest.localcloud import services
+from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import process
+from trunk_cleanup_localcloud import releases
+from trunk_cleanup_localcloud import services
+from trunk_cleanup_tempest import config as tc_config
 
 DEFAULT_REGEX = r'^trunk_cleanup_tempest\.'
 # Set for the command run by "with": where the running cloud lives.
@@ -70,7 +71,8 @@ def _tempest_options(parser):
 
 def _conf_options(parser):
     parser.add_argument('--expected-after-server-delete', default=None,
-                        choices=('left', 'removed'),
+                        choices=(tc_config.EXPECT_LEFT,
+                                 tc_config.EXPECT_REMOVED),
                         help='what the tests expect of the cloud (default: '
                              'removed when watch runs, else left)')
     parser.add_argument('--set', dest='overrides', type=_override,

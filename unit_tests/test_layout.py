@@ -1,0 +1,89 @@
+# Copyright 2026 trunk_cleanup_tempest developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Which room may import which: the layout the README's table draws."""
+
+import ast
+import os
+
+from oslotest import base
+
+import trunk_cleanup_localcloud
+import trunk_cleanup_tempest
+
+PLUGIN = os.path.dirname(trunk_cleanup_tempest.__file__)
+LOCALCLOUD = os.path.dirname(trunk_cleanup_localcloud.__file__)
+
+
+def imports(folder):
+    """{module path relative to folder: set of absolute modules imported}"""
+    found = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            path = os.path.join(root, name)
+            with open(path) as f:
+                tree = ast.parse(f.read(), path)
+            names = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names.update('%s.%s' % (node.module, a.name)
+                                 for a in node.names)
+            found[os.path.relpath(path, folder)] = names
+    return found
+
+
+class TestLayout(base.BaseTestCase):
+
+    def offenders(self, folder, forbidden, only=''):
+        return sorted('%s imports %s' % (path, name)
+                      for path, names in imports(folder).items()
+                      if path.startswith(only)
+                      for name in names
+                      if any(name == f or name.startswith(f + '.')
+                             for f in forbidden))
+
+    def test_the_plugin_never_imports_the_local_cloud(self):
+        # Gate jobs install the plugin into tempest without the local
+        # cloud beside it.
+        self.assertEqual([], self.offenders(
+            PLUGIN, ['trunk_cleanup_localcloud']))
+
+    def test_the_library_knows_nothing_of_tests_cli_or_watch(self):
+        self.assertEqual([], self.offenders(
+            PLUGIN, ['trunk_cleanup_tempest.tests',
+                     'trunk_cleanup_tempest.cmd',
+                     'trunk_cleanup_tempest.watch',
+                     'trunk_cleanup_localcloud', 'tempest.test',
+                     'tempest.scenario'], only='cleanup'))
+
+    def test_the_services_side_of_the_local_cloud_imports_nothing_of_ours(
+            self):
+        # These run inside the services' or the proxy's virtualenv, where
+        # neither distribution is installed.
+        for module in ('launcher.py', 'agent.py', 'compute.py',
+                       'faults_addon.py'):
+            names = imports(LOCALCLOUD)[module]
+            self.assertEqual([], [n for n in names
+                                  if n.startswith('trunk_cleanup')], module)
+
+    def test_the_scanner_sees_imports(self):
+        # The tests above pass on an empty scan: prove it reads imports.
+        self.assertIn('trunk_cleanup_localcloud.cloud',
+                      imports(LOCALCLOUD)['cli.py'])
+        self.assertNotEqual([], self.offenders(
+            LOCALCLOUD, ['trunk_cleanup_tempest']))
