@@ -23,9 +23,11 @@ from oslotest import base
 
 from trunk_cleanup_localcloud import cli
 from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
 from trunk_cleanup_localcloud import releases
 from trunk_cleanup_localcloud import services
+from trunk_cleanup_localcloud import virtualenvs
 from trunk_cleanup_tempest import config as tc_config
 
 
@@ -116,8 +118,8 @@ class TestConfig(base.BaseTestCase):
         self.assertEqual('a%b', parser.get('database', 'connection'))
 
     def test_layout_urls(self):
-        lay = services.Layout(self.dir, '/venv', ports={'keystone': 1234},
-                              password='pw')
+        lay = layout_mod.Layout(self.dir, '/venv', ports={'keystone': 1234},
+                                password='pw')
         self.assertEqual('http://127.0.0.1:1234/v3', lay.auth_url)
         self.assertEqual('/venv/bin/nova-manage', lay.bin('nova-manage'))
         self.assertIn('openstack:pw@127.0.0.1:13306/nova?',
@@ -141,7 +143,7 @@ class TestConfig(base.BaseTestCase):
         self.assertEqual('/given',
                          cloud_mod.LocalCloud(self.dir, venv='/given').venv)
         os.unlink(os.path.join(self.dir, cloud_mod.STATE_FILE))
-        self.assertEqual(cloud_mod.default_venv(),
+        self.assertEqual(virtualenvs.default_venv(),
                          cloud_mod.LocalCloud(self.dir).venv)
 
     def test_tempest_conf(self):
@@ -215,12 +217,12 @@ class TestConfig(base.BaseTestCase):
                         order.index('ovs-vswitchd'))
 
     def test_unknown_driver_is_refused(self):
-        self.assertRaises(ValueError, services.Layout, self.dir, '/venv',
+        self.assertRaises(ValueError, layout_mod.Layout, self.dir, '/venv',
                           driver='linuxbridge')
 
     def neutron_config(self, driver, release=None):
-        lay = services.Layout(self.dir, '/venv', driver=driver,
-                              release=release, neutron_workers=2)
+        lay = layout_mod.Layout(self.dir, '/venv', driver=driver,
+                                release=release, neutron_workers=2)
         etc = lay.etc('neutron')
         os.makedirs(etc, exist_ok=True)
         services.Neutron(lay).write_config(etc)
@@ -280,7 +282,7 @@ class TestConfig(base.BaseTestCase):
             for service, version in named.items():
                 self.assertEqual(version, pins[service], release.name)
         self.assertEqual(releases.get(releases.NEWEST).requirements,
-                         cloud_mod.REQUIREMENTS)
+                         virtualenvs.REQUIREMENTS)
 
     def test_release_comes_from_the_option_or_the_environment(self):
         self.useFixture(fixtures.EnvironmentVariable(releases.VARIABLE))
@@ -308,13 +310,13 @@ class TestConfig(base.BaseTestCase):
     def test_default_venv_follows_the_requirements(self):
         self.useFixture(fixtures.EnvironmentVariable('XDG_CACHE_HOME',
                                                      self.dir))
-        venv = cloud_mod.default_venv()
+        venv = virtualenvs.default_venv()
         self.assertTrue(venv.startswith(os.path.join(
             self.dir, 'trunk-cleanup-tempest', 'services-')))
         # Reused once installed: nothing is run.
         os.makedirs(venv)
         open(os.path.join(venv, '.installed'), 'w').close()
-        self.assertFalse(cloud_mod.ensure_venv(venv, log=io.StringIO()))
+        self.assertFalse(virtualenvs.ensure_venv(venv, log=io.StringIO()))
 
 
 class TestCommand(base.BaseTestCase):

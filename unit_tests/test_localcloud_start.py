@@ -24,15 +24,18 @@ import fixtures
 from oslotest import base
 
 from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
 from trunk_cleanup_localcloud import services
+from trunk_cleanup_localcloud import stages as stages_mod
+from trunk_cleanup_localcloud import virtualenvs
 
 
 class TestRunStages(base.BaseTestCase):
 
     def run_stages(self, stages):
         reported, aborted = [], []
-        timings = cloud_mod.run_stages(
+        timings = stages_mod.run_stages(
             stages, lambda name, seconds, note: reported.append(
                 (name, note)), lambda: aborted.append(True))
         return timings, reported, aborted
@@ -76,7 +79,7 @@ class TestRunStages(base.BaseTestCase):
                   ('after', lambda: ran.append('after'), None, ('bad',))]
         reported, aborted = [], []
         exc = self.assertRaises(
-            process.CloudError, cloud_mod.run_stages, stages,
+            process.CloudError, stages_mod.run_stages, stages,
             lambda *a: reported.append(a), lambda: aborted.append(True))
         self.assertEqual([], ran)
         self.assertEqual([True], aborted)
@@ -101,7 +104,7 @@ class TestStages(base.BaseTestCase):
                 cloud.stages(cloud.layout(), with_watch)}
 
     def test_every_stage_waits_only_for_stages_that_exist(self):
-        for driver in services.DRIVERS:
+        for driver in layout_mod.DRIVERS:
             for with_watch in (False, True):
                 stages = self.stages(driver, with_watch)
                 for name, after in stages.items():
@@ -164,7 +167,7 @@ class TestDatabases(base.BaseTestCase):
             services, 'MariaDB', return_value=self.db))
 
     def dump(self):
-        return cloud_mod.schema_dump(self.venv)[0]
+        return virtualenvs.schema_dump(self.venv)[0]
 
     def test_first_migrated_then_dumped_into_the_virtualenv(self):
         note = self.cloud._databases(self.layout)
@@ -221,7 +224,7 @@ class TestNovaMigrate(base.BaseTestCase):
     def test_the_cell_mappings_hold_no_password(self):
         # So one dump serves clouds with other passwords and ports.
         folder = self.useFixture(fixtures.TempDir()).path
-        layout = services.Layout(folder, '/venv', password='the-password')
+        layout = layout_mod.Layout(folder, '/venv', password='the-password')
         run = self.useFixture(fixtures.MockPatchObject(
             services.Service, 'run')).mock
         self.useFixture(fixtures.MockPatchObject(
@@ -249,10 +252,10 @@ class TestVirtualenv(base.BaseTestCase):
             os.path.join(self.dir, 'venv'), exist_ok=True)
 
     def test_made_with_uv_when_there_is_one(self):
-        self.useFixture(fixtures.MockPatchObject(cloud_mod, '_uv',
+        self.useFixture(fixtures.MockPatchObject(virtualenvs, '_uv',
                                                  return_value='/bin/uv'))
         venv = os.path.join(self.dir, 'venv')
-        self.assertTrue(cloud_mod.ensure_venv(venv, log=io.StringIO()))
+        self.assertTrue(virtualenvs.ensure_venv(venv, log=io.StringIO()))
         first, second = [c.args[1] for c in self.run.call_args_list]
         self.assertEqual(['/bin/uv', 'venv'], first[:2])
         self.assertIn('--seed', first)  # pip and setuptools, as venv gives
@@ -261,7 +264,7 @@ class TestVirtualenv(base.BaseTestCase):
 
     def test_uv_starts_over_from_an_install_cut_short(self):
         # uv refuses a folder that holds a virtualenv already.
-        self.useFixture(fixtures.MockPatchObject(cloud_mod, '_uv',
+        self.useFixture(fixtures.MockPatchObject(virtualenvs, '_uv',
                                                  return_value='/bin/uv'))
         venv = os.path.join(self.dir, 'venv')
         os.makedirs(os.path.join(venv, 'bin'))
@@ -270,26 +273,26 @@ class TestVirtualenv(base.BaseTestCase):
         self.run.side_effect = lambda *a, **k: seen.append(
             os.path.exists(os.path.join(venv, 'pyvenv.cfg'))) or \
             os.makedirs(venv, exist_ok=True)
-        cloud_mod.ensure_venv(venv, log=io.StringIO())
+        virtualenvs.ensure_venv(venv, log=io.StringIO())
         self.assertFalse(seen[0])
 
     def test_uv_is_given_pip_s_index(self):
-        self.useFixture(fixtures.MockPatchObject(cloud_mod, '_uv',
+        self.useFixture(fixtures.MockPatchObject(virtualenvs, '_uv',
                                                  return_value='/bin/uv'))
         self.useFixture(fixtures.EnvironmentVariable(
             'PIP_INDEX_URL', 'https://mirror.example/simple'))
         self.useFixture(fixtures.EnvironmentVariable('UV_INDEX_URL'))
-        cloud_mod.ensure_venv(os.path.join(self.dir, 'venv'),
-                              log=io.StringIO())
+        virtualenvs.ensure_venv(os.path.join(self.dir, 'venv'),
+                                log=io.StringIO())
         env = self.run.call_args.kwargs['env']
         self.assertEqual('https://mirror.example/simple',
                          env['UV_INDEX_URL'])
 
     def test_made_with_pip_without_uv(self):
-        self.useFixture(fixtures.MockPatchObject(cloud_mod, '_uv',
+        self.useFixture(fixtures.MockPatchObject(virtualenvs, '_uv',
                                                  return_value=None))
         venv = os.path.join(self.dir, 'venv')
-        cloud_mod.ensure_venv(venv, log=io.StringIO())
+        virtualenvs.ensure_venv(venv, log=io.StringIO())
         first, second = [c.args[1] for c in self.run.call_args_list]
         self.assertEqual(['-m', 'venv'], first[1:3])
         self.assertEqual(os.path.join(venv, 'bin', 'pip'), second[0])

@@ -27,9 +27,10 @@ import sys
 import time
 
 from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import consumers
+from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
 from trunk_cleanup_localcloud import releases
-from trunk_cleanup_localcloud import services
 from trunk_cleanup_tempest import config as tc_config
 
 DEFAULT_REGEX = r'^trunk_cleanup_tempest\.'
@@ -124,9 +125,9 @@ def _up_options(parser):
     parser.add_argument('--with-watch', action='store_true',
                         help='also run "trunk-cleanup watch", so the cloud '
                              'removes the trunks of deleted servers')
-    parser.add_argument('--driver', choices=services.DRIVERS,
+    parser.add_argument('--driver', choices=layout_mod.DRIVERS,
                         default=os.environ.get(DRIVER_VARIABLE,
-                                               services.DEFAULT_DRIVER),
+                                               layout_mod.DEFAULT_DRIVER),
                         help='Neutron\'s mechanism driver: ovs (ML2/OVS with '
                              'its agent on Open vSwitch), ovn (ML2/OVN), or '
                              'fake (ML2/OVS, nothing wired, no root '
@@ -163,7 +164,7 @@ def tempest(cloud, args, out):
     extra = _after_dashes(args.tempest_args)
     workspace = args.workspace or os.path.join(cloud.state_dir, 'tempest')
     t0 = time.monotonic()
-    code = cloud_mod.run_tempest(
+    code = consumers.run_tempest(
         cloud, workspace, args.regex, args.concurrency, extra,
         expected=args.expected_after_server_delete,
         overrides=args.overrides, out=out)

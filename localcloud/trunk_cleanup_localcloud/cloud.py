@@ -12,216 +12,45 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Bring the local cloud up and down, and describe it to tempest.
+"""One local cloud: ``up`` in stages, ``down``, its state, its ``watch``.
 
-The services run from their own virtualenv (their pins must not meet
-tempest's); this module runs in tempest's and talks to them over HTTP with
-tempest.lib's own clients.
+The services run from their own virtualenv (:mod:`.virtualenvs`); this
+module runs in tempest's and talks to them over HTTP with tempest.lib's
+own clients. What each service is lives in :mod:`.services`, who keystone
+knows in :mod:`.identity`, and what users of the cloud get (tempest.conf,
+``OS_*``) in :mod:`.consumers`.
 """
 
 from concurrent import futures
 import datetime
-import glob
-import hashlib
 import io
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 
-from tempest.lib import auth
 from tempest.lib.services.compute import flavors_client
 from tempest.lib.services.compute import services_client as \
     compute_services
-from tempest.lib.services.identity.v3 import endpoints_client
-from tempest.lib.services.identity.v3 import projects_client
-from tempest.lib.services.identity.v3 import roles_client
-from tempest.lib.services.identity.v3 import services_client
-from tempest.lib.services.identity.v3 import users_client
 from tempest.lib.services.image.v2 import images_client
 from tempest.lib.services.network import extensions_client
 
+from trunk_cleanup_localcloud import consumers
+from trunk_cleanup_localcloud import identity
+from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
 from trunk_cleanup_localcloud import releases
 from trunk_cleanup_localcloud import services
+from trunk_cleanup_localcloud import stages
 from trunk_cleanup_localcloud import switch
-from trunk_cleanup_tempest import config as tc_config
+from trunk_cleanup_localcloud import virtualenvs
 
-# The newest release's pins.
-REQUIREMENTS = releases.get(releases.NEWEST).requirements
 STATE_FILE = 'cloud.json'
 # The cleanup service's process name.
 WATCH = 'watch'
-# Every service's database right after its migrations, kept in the
-# services' virtualenv and named after what is installed in it. Bump the
-# version when what a Service.migrate() does changes.
-SCHEMA_DUMP = 'localcloud-databases-1-%s.sql'
 # Seconds each process is given to stop on SIGTERM before SIGKILL.
 DOWN_GRACE = 10
-
-CATALOG = (
-    # (service name, type, endpoint path)
-    ('nova', 'compute', '/v2.1'),
-    ('neutron', 'network', ''),
-    ('placement', 'placement', ''),
-    ('glance', 'image', ''),
-)
-
-
-def default_venv(requirements=REQUIREMENTS, prefix='services',
-                 folder=None):
-    """One virtualenv per requirements file, reused across runs.
-
-    :param folder: where the virtualenvs are (default: the user's cache).
-    """
-    with open(requirements, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    if folder is None:
-        cache = os.environ.get('XDG_CACHE_HOME',
-                               os.path.expanduser('~/.cache'))
-        folder = os.path.join(cache, 'trunk-cleanup-tempest')
-    return os.path.join(folder, '%s-%s' % (prefix, digest))
-
-
-def schema_dump(venv):
-    """Where the dump of the virtualenv's schemas goes, or (None, why).
-
-    Named after every distribution installed, so a virtualenv whose
-    packages changed (``--venv``, an upgrade) migrates again. An editable
-    install can change with no new name: never cached.
-    """
-    found = glob.glob(os.path.join(venv, 'lib', 'python*', 'site-packages',
-                                   '*.dist-info'))
-    if not found:
-        return None, 'no installed distribution found in %s' % venv
-    for info in found:
-        try:
-            with open(os.path.join(info, 'direct_url.json')) as f:
-                editable = json.load(f).get('dir_info', {}).get('editable')
-        except (OSError, ValueError):
-            continue
-        if editable:
-            return None, '%s is installed editable' % (
-                os.path.basename(info)[:-len('.dist-info')])
-    names = '\n'.join(sorted(os.path.basename(i) for i in found))
-    digest = hashlib.sha256(names.encode()).hexdigest()[:12]
-    return os.path.join(venv, SCHEMA_DUMP % digest), None
-
-
-def _uv():
-    """uv's binary (the ``uv`` wheel, or one on the PATH), or None."""
-    try:
-        import uv
-        return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        return shutil.which('uv')
-
-
-def ensure_venv(venv, log=sys.stderr, requirements=REQUIREMENTS):
-    """Create a virtualenv from pinned requirements (the services').
-
-    With uv, which installs the same pins several times faster than pip;
-    with the venv module and pip where uv is missing. Either way the
-    virtualenv has pip and setuptools, as ``python -m venv`` gives them.
-    A virtualenv that finished installing (marked by a stamp file) is
-    reused as it is.
-    """
-    stamp = os.path.join(venv, '.installed')
-    if os.path.exists(stamp):
-        return False
-    os.makedirs(os.path.dirname(venv), exist_ok=True)
-    log_file = venv.rstrip('/') + '-install.log'
-    uv = _uv()
-    env = None
-    if uv:
-        # uv refuses a folder that holds a virtualenv: an install cut short
-        # left one.
-        shutil.rmtree(venv, ignore_errors=True)
-        # uv reads no pip configuration: the index pip was given, uv gets.
-        env = dict(os.environ)
-        for pip, uv_name in (('PIP_INDEX_URL', 'UV_INDEX_URL'),
-                             ('PIP_EXTRA_INDEX_URL', 'UV_EXTRA_INDEX_URL')):
-            if pip in env:
-                env.setdefault(uv_name, env[pip])
-        commands = [[uv, 'venv', '--quiet', '--seed', '--python',
-                     sys.executable, venv],
-                    [uv, 'pip', 'install', '--quiet', '--python',
-                     os.path.join(venv, 'bin', 'python'), '-r',
-                     requirements]]
-    else:
-        commands = [[sys.executable, '-m', 'venv', '--clear', venv],
-                    [os.path.join(venv, 'bin', 'pip'), 'install', '--quiet',
-                     '--disable-pip-version-check', '-r', requirements]]
-    log.write('installing %s into %s with %s (log: %s)\n'
-              % (os.path.basename(requirements), venv,
-                 'uv' if uv else 'pip', log_file))
-    started = time.monotonic()
-    for command in commands:
-        process.run('virtualenv', command, log_file, env=env)
-    open(stamp, 'w').close()
-    log.write('  virtualenv made in %5.1fs\n' % (time.monotonic() - started))
-    return True
-
-
-def run_stages(stages, report, abort):
-    """Run each stage once those it waits for are done, the others at once.
-
-    :returns: ``[(name, seconds)]`` in the order they finished.
-
-    :param stages: ``(name, step, log, after)``; a step may return a note.
-    :param report: called with ``(name, seconds, note)`` as each ends.
-    :param abort: called once, at the first failure, before waiting for
-        the stages still running; the first error is then raised.
-    """
-    def timed(name, step, log):
-        started = time.monotonic()
-        try:
-            note = step()
-        except process.CloudError:
-            raise
-        except Exception as exc:
-            raise process.CloudError(name, 'up', log, '%s: %s' % (
-                type(exc).__name__, exc))
-        return time.monotonic() - started, note
-
-    pending = list(stages)
-    done, running, timings, failures = set(), {}, [], []
-    with futures.ThreadPoolExecutor(len(pending)) as pool:
-        try:
-            while pending or running:
-                if not failures:
-                    for stage in [s for s in pending if set(s[3]) <= done]:
-                        pending.remove(stage)
-                        running[pool.submit(timed, *stage[:3])] = stage[0]
-                if not running:
-                    break
-                finished, _ = futures.wait(
-                    running, return_when=futures.FIRST_COMPLETED)
-                for future in finished:
-                    name = running.pop(future)
-                    try:
-                        seconds, note = future.result()
-                    except BaseException as exc:
-                        if not failures:
-                            abort()
-                        failures.append(exc)
-                        continue
-                    done.add(name)
-                    timings.append((name, seconds))
-                    report(name, seconds, note)
-        except BaseException:
-            abort()
-            raise
-    if failures:
-        raise failures[0]
-    if pending:
-        raise process.CloudError('local cloud', 'up', detail='stages wait '
-                                 'for one that never runs: %s'
-                                 % ', '.join(s[0] for s in pending))
-    return timings
 
 
 class LocalCloud:
@@ -237,7 +66,7 @@ class LocalCloud:
     def venv(self):
         """The services' virtualenv: the one the cloud was started from."""
         return (self._venv or self.state.get('venv') or
-                default_venv(self.release.requirements))
+                virtualenvs.default_venv(self.release.requirements))
 
     @property
     def release(self):
@@ -265,10 +94,10 @@ class LocalCloud:
             json.dump(self.state, f, indent=2, sort_keys=True)
 
     def layout(self):
-        return services.Layout(
+        return layout_mod.Layout(
             self.state_dir, self.venv,
             password=self.state.get('password', 'secret'),
-            driver=self.state.get('driver', services.DEFAULT_DRIVER),
+            driver=self.state.get('driver', layout_mod.DEFAULT_DRIVER),
             neutron_workers=self.state.get('neutron_workers', 1),
             release=self.release)
 
@@ -296,18 +125,19 @@ class LocalCloud:
             ``$TRUNK_CLEANUP_LOCALCLOUD_RELEASE``, else the newest); see
             :mod:`~trunk_cleanup_localcloud.releases`.
         """
-        driver = driver or services.DEFAULT_DRIVER
+        driver = driver or layout_mod.DEFAULT_DRIVER
         release = releases.get(release)
         started = time.monotonic()
         # What the requirements ask for now, not what a former up used.
-        venv = self._venv or default_venv(release.requirements)
-        ensure_venv(venv, log=self.out, requirements=release.requirements)
+        venv = self._venv or virtualenvs.default_venv(release.requirements)
+        virtualenvs.ensure_venv(venv, log=self.out,
+                                requirements=release.requirements)
         if self.running():
             raise process.CloudError(
                 'local cloud', 'up', detail='already running under %s; '
                 'run "down" first' % self.state_dir)
         os.makedirs(self.state_dir, exist_ok=True)
-        services.clean_state(services.Layout(self.state_dir, venv))
+        services.clean_state(layout_mod.Layout(self.state_dir, venv))
         self._state = {'password': secrets.token_hex(12),
                        'state_dir': self.state_dir, 'venv': venv,
                        'driver': driver, 'release': release.name,
@@ -316,8 +146,8 @@ class LocalCloud:
         self.state['ports'] = layout.ports
         self.save()
         try:
-            timings = run_stages(self.stages(layout, with_watch),
-                                 self._report, self._abort)
+            timings = stages.run_stages(self.stages(layout, with_watch),
+                                        self._report, self._abort)
         except BaseException:
             self.down(quiet=True)
             raise
@@ -362,7 +192,7 @@ class LocalCloud:
              layout.processes.log('nova-compute')),
             ('databases', lambda: self._databases(layout),
              layout.processes.log('mysql')),
-            ('identity', lambda: self._register_identity(layout),
+            ('identity', lambda: identity.register(layout),
              layout.processes.log('keystone')),
             ('resources', lambda: self._create_image_and_flavor(layout),
              layout.processes.log('nova'))]
@@ -387,7 +217,7 @@ class LocalCloud:
         Later ups restore the dump made then: seconds instead of tens.
         """
         database = services.MariaDB(layout)
-        cached, why_not = schema_dump(layout.venv)
+        cached, why_not = virtualenvs.schema_dump(layout.venv)
         note = ''
         if cached and os.path.exists(cached):
             try:
@@ -409,70 +239,20 @@ class LocalCloud:
                 str(exc).splitlines()[0])
         return note + 'migrated, dumped to ' + cached
 
-    def admin_provider(self, layout, user='admin', project='admin'):
-        creds = auth.KeystoneV3Credentials(
-            username=user, password=layout.password, project_name=project,
-            user_domain_name='Default', project_domain_name='Default')
-        return auth.KeystoneV3AuthProvider(creds, layout.auth_url)
-
-    def _client(self, cls, service, layout):
-        return cls(self.admin_provider(layout), service, services.REGION,
-                   endpoint_type='publicURL')
-
-    def _register_identity(self, layout):
-        """Projects, users, roles and the catalog, as devstack makes them."""
-        roles = self._client(roles_client.RolesClient, 'identity', layout)
-        projects = self._client(projects_client.ProjectsClient, 'identity',
-                                layout)
-        users = self._client(users_client.UsersClient, 'identity', layout)
-        role_ids = {r['name']: r['id'] for r in roles.list_roles()['roles']}
-        if 'service' not in role_ids:
-            role_ids['service'] = roles.create_role(
-                name='service')['role']['id']
-        project_ids = {}
-        for name in ('service', 'demo'):
-            project_ids[name] = projects.create_project(
-                name=name, domain_id='default')['project']['id']
-
-        def user(name, project, role_names):
-            uid = users.create_user(
-                name=name, password=layout.password, domain_id='default',
-                default_project_id=project_ids[project])['user']['id']
-            for role in role_names:
-                roles.create_user_role_on_project(project_ids[project], uid,
-                                                  role_ids[role])
-        catalog = self._client(services_client.ServicesClient, 'identity',
-                               layout)
-        endpoints = self._client(endpoints_client.EndPointsClient,
-                                 'identity', layout)
-
-        def service(name, kind, path):
-            sid = catalog.create_service(name=name,
-                                         type=kind)['service']['id']
-            for interface in ('public', 'internal', 'admin'):
-                endpoints.create_endpoint(
-                    service_id=sid, interface=interface,
-                    url=layout.url(name, path), region=services.REGION)
-        # Independent of each other: made at once.
-        services.in_parallel(
-            *[lambda name=name: user(name, 'service', ('admin', 'service'))
-              for name in services.SERVICE_USERS],
-            lambda: user('demo', 'demo', ('member',)),
-            *[lambda entry=entry: service(*entry) for entry in CATALOG])
-
     def _create_image_and_flavor(self, layout):
-        images = self._client(images_client.ImagesClient, 'image', layout)
+        images = identity.client(images_client.ImagesClient, 'image',
+                                 layout)
         image = images.create_image(
             name='localcloud-tiny', disk_format='raw',
             container_format='bare', visibility='public')
         # The fake virt driver never reads it; a few bytes make it active.
         images.store_image_file(image['id'], io.BytesIO(b'\0' * 1024))
-        flavors = self._client(flavors_client.FlavorsClient, 'compute',
-                               layout)
+        flavors = identity.client(flavors_client.FlavorsClient, 'compute',
+                                  layout)
         flavor = flavors.create_flavor(name='localcloud.nano', ram=64,
                                        vcpus=1, disk=1, id='42')['flavor']
-        exts = self._client(extensions_client.ExtensionsClient, 'network',
-                            layout)
+        exts = identity.client(extensions_client.ExtensionsClient,
+                               'network', layout)
         aliases = sorted(e['alias'] for e in
                          exts.list_extensions()['extensions'])
         self.state.update(image_id=image['id'], flavor_id=flavor['id'],
@@ -542,8 +322,8 @@ class LocalCloud:
         services.RabbitMQ(layout).restart()
         restarted = datetime.datetime.now(datetime.timezone.utc).replace(
             tzinfo=None)
-        nova = self._client(compute_services.ServicesClient, 'compute',
-                            layout)
+        nova = identity.client(compute_services.ServicesClient, 'compute',
+                               layout)
 
         def reported():
             found = nova.list_services(binary='nova-compute')['services']
@@ -615,7 +395,7 @@ class LocalCloud:
     def endpoints(self):
         layout = self.layout()
         return [(name, layout.url(name, path)) for name, _, path in
-                [('keystone', 'identity', '/v3')] + list(CATALOG)]
+                [('keystone', 'identity', '/v3')] + list(identity.CATALOG)]
 
     # -- clients' configuration ----------------------------------------
 
@@ -623,94 +403,16 @@ class LocalCloud:
                      overrides=()):
         """Write a tempest.conf for this cloud (admin for dynamic creds).
 
-        :param expected_after_server_delete: what the tests expect; by
-            default ``removed`` when ``watch`` runs, else ``left``.
-        :param overrides: ``(section, key, value)`` to set on top.
+        See :func:`~trunk_cleanup_localcloud.consumers.tempest_conf`.
         """
-        if expected_after_server_delete is None:
-            expected_after_server_delete = (
-                tc_config.EXPECT_REMOVED if self.state.get('watch')
-                else tc_config.EXPECT_LEFT)
-        layout = self.layout()
-        st = self.state
-        values = {
-            'DEFAULT': {'log_file': 'tempest.log'},
-            'auth': {'admin_username': 'admin',
-                     'admin_password': layout.password,
-                     'admin_project_name': 'admin',
-                     'admin_domain_name': 'Default',
-                     'use_dynamic_credentials': True,
-                     'create_isolated_networks': False},
-            'identity': {'uri_v3': layout.auth_url, 'auth_version': 'v3',
-                         'region': services.REGION},
-            'identity-feature-enabled': {'api_v2': False},
-            'compute': {'image_ref': st['image_id'],
-                        'image_ref_alt': st['image_id'],
-                        'flavor_ref': st['flavor_id'],
-                        'flavor_ref_alt': st['flavor_id'],
-                        'build_timeout': 60},
-            'compute-feature-enabled': {'console_output': False,
-                                        'attach_encrypted_volume': False},
-            'network': {'project_networks_reachable': False,
-                        'build_timeout': 60},
-            'network-feature-enabled': {
-                'api_extensions': ','.join(st['network_extensions'])},
-            'image': {'build_timeout': 60},
-            'validation': {'run_validation': False},
-            'service_available': {'nova': True, 'neutron': True,
-                                  'glance': True, 'cinder': False,
-                                  'swift': False, 'horizon': False},
-            tc_config.trunk_cleanup_group.name: {
-                'expected_after_server_delete': expected_after_server_delete,
-                'trunk_wired': layout.driver != 'fake',
-                'cleanup_timeout': 60, 'cleanup_interval': 0.5},
-        }
-        for section, key, value in overrides:
-            values.setdefault(section, {})[key] = value
-        services.write_ini(path, values)
-        return path
+        return consumers.tempest_conf(self.layout(), self.state, path,
+                                      expected_after_server_delete,
+                                      overrides)
 
     def environ(self, user='demo'):
         """The ``OS_*`` variables of ``user`` (``demo`` or ``admin``)."""
-        layout = self.layout()
-        project = 'admin' if user == 'admin' else 'demo'
-        return {'OS_AUTH_URL': layout.auth_url, 'OS_USERNAME': user,
-                'OS_PASSWORD': layout.password, 'OS_PROJECT_NAME': project,
-                'OS_USER_DOMAIN_NAME': 'Default',
-                'OS_PROJECT_DOMAIN_NAME': 'Default',
-                'OS_REGION_NAME': services.REGION}
+        return consumers.environ(self.layout(), user)
 
     def openrc(self, user='demo'):
         """Shell variables for the operator command, as ``user``."""
-        return ''.join('export %s=%s\n' % kv
-                       for kv in self.environ(user).items())
-
-
-def run_tempest(cloud, workspace, regex, concurrency, extra=(),
-                expected=None, overrides=(), out=sys.stdout):
-    """``tempest init`` a workspace for the cloud and ``tempest run`` in it.
-
-    :returns: tempest's exit code
-    """
-    if not os.path.exists(os.path.join(workspace, '.stestr.conf')):
-        # Named after its path, so a workspace that "up" emptied is
-        # registered again rather than refused as a duplicate.
-        workspace = os.path.abspath(workspace)
-        name = 'trunk-cleanup-%s' % hashlib.sha256(
-            workspace.encode()).hexdigest()[:12]
-        subprocess.run([_tempest(), 'workspace', 'remove', '--name', name],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([_tempest(), 'init', '--name', name, workspace],
-                       check=True, stdout=subprocess.DEVNULL)
-    cloud.tempest_conf(os.path.join(workspace, 'etc', 'tempest.conf'),
-                       expected_after_server_delete=expected,
-                       overrides=overrides)
-    command = [_tempest(), 'run', '--regex', regex, '--concurrency',
-               str(concurrency)] + list(extra)
-    out.write('$ %s\n' % ' '.join(command))
-    out.flush()
-    return subprocess.call(command, cwd=workspace)
-
-
-def _tempest():
-    return os.path.join(os.path.dirname(sys.executable), 'tempest')
+        return consumers.openrc(self.layout(), user)

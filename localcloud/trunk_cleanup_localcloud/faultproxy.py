@@ -24,9 +24,9 @@ that are pointed at the proxy (``OS_NETWORK_ENDPOINT_OVERRIDE``,
 import json
 import os
 
-from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
-from trunk_cleanup_localcloud import services
+from trunk_cleanup_localcloud import virtualenvs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, 'proxy-requirements.txt')
@@ -64,7 +64,7 @@ class FaultProxy:
         self.cloud = cloud
         self.layout = cloud.layout()
         # Beside the services' virtualenv, reused as it is.
-        self.venv = venv or cloud_mod.default_venv(
+        self.venv = venv or virtualenvs.default_venv(
             REQUIREMENTS, 'proxy', os.path.dirname(cloud.venv))
         self.dir = self.layout.path(NAME)
         self.rules_file = os.path.join(self.dir, 'rules.json')
@@ -75,8 +75,8 @@ class FaultProxy:
 
     def start(self):
         """Start mitmdump with no fault programmed; wait until it listens."""
-        cloud_mod.ensure_venv(self.venv, log=self.cloud.out,
-                              requirements=REQUIREMENTS)
+        virtualenvs.ensure_venv(self.venv, log=self.cloud.out,
+                                requirements=REQUIREMENTS)
         os.makedirs(self.dir, exist_ok=True)
         self.program()
         command = [os.path.join(self.venv, 'bin', 'mitmdump'),
@@ -87,7 +87,7 @@ class FaultProxy:
                    '-s', ADDON]
         for service, _, _ in PROXIED:
             command += ['--mode', 'reverse:%s@%s:%d' % (
-                self.layout.url(service), services.HOST,
+                self.layout.url(service), layout_mod.HOST,
                 self.port(service))]
         procs = self.layout.processes
         procs.start(NAME, command, env=dict(
@@ -95,7 +95,7 @@ class FaultProxy:
             FAULTS_EVENTS=self.events_file))
         process.wait_until(
             NAME, command, procs.log(NAME),
-            lambda: all(process.port_open(services.HOST, self.port(s))
+            lambda: all(process.port_open(layout_mod.HOST, self.port(s))
                         for s, _, _ in PROXIED),
             60, processes=procs, name=NAME)
 
@@ -130,5 +130,5 @@ class FaultProxy:
         env = self.cloud.environ(user)
         for service, kind, path in PROXIED:
             env['OS_%s_ENDPOINT_OVERRIDE' % kind.upper()] = (
-                'http://%s:%d%s' % (services.HOST, self.port(service), path))
+                'http://%s:%d%s' % (layout_mod.HOST, self.port(service), path))
         return env

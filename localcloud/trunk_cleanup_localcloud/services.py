@@ -31,11 +31,9 @@ import os
 import shutil
 import threading
 
+from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
-from trunk_cleanup_localcloud import releases
 
-REGION = 'RegionOne'
-HOST = '127.0.0.1'
 DB_NAMES = ('keystone', 'placement', 'glance', 'nova_api', 'nova',
             'nova_cell0', 'neutron')
 SERVICE_USERS = ('placement', 'glance', 'nova', 'neutron')
@@ -57,20 +55,6 @@ PASSWORD_HASH_ROUNDS = 4
 # localcloud/compute.py: the fake virt driver, plugging VIFs into the switch.
 COMPUTE_DRIVER = 'localcloud_switch.SwitchPluggingDriver'
 
-DEFAULT_PORTS = {
-    'mysql': 13306,
-    'amqp': 15672,
-    'rabbit_dist': 25672,
-    'epmd': 14369,
-    'keystone': 5000,
-    'placement': 8778,
-    'glance': 9292,
-    'neutron': 9696,
-    'nova': 8774,
-    'openflow': 16633,
-}
-DRIVERS = ('ovs', 'ovn', 'fake')
-DEFAULT_DRIVER = 'ovs'
 INTEGRATION_BRIDGE = 'br-int'
 # Open vSwitch's userspace datapath: no kernel module needed.
 DATAPATH_TYPE = 'netdev'
@@ -104,90 +88,6 @@ def write_ini(path, sections):
     with open(partial, 'w') as f:
         parser.write(f)
     os.replace(partial, path)
-
-
-class Layout:
-    """Where everything of one local cloud lives."""
-
-    def __init__(self, state_dir, venv, ports=None, password='secret',
-                 compute_host='localcloud-compute', driver=DEFAULT_DRIVER,
-                 neutron_workers=1, release=None):
-        if driver not in DRIVERS:
-            raise ValueError('unknown driver %r: one of %s'
-                             % (driver, ', '.join(DRIVERS)))
-        self.driver = driver
-        # A name (or None: the newest) or a releases.Release.
-        self.release = (release if isinstance(release, releases.Release)
-                        else releases.get(release or releases.NEWEST))
-        self.neutron_workers = neutron_workers
-        self.state = os.path.abspath(state_dir)
-        self.venv = os.path.abspath(venv)
-        self.ports = dict(DEFAULT_PORTS, **(ports or {}))
-        self.password = password
-        self.compute_host = compute_host
-        self.processes = process.Processes(self.path('run'),
-                                           self.path('log'), self.state)
-
-    def path(self, *parts):
-        return os.path.join(self.state, *parts)
-
-    def etc(self, service, *parts):
-        return self.path('etc', service, *parts)
-
-    def bin(self, name):
-        return os.path.join(self.venv, 'bin', name)
-
-    def url(self, service, suffix=''):
-        return 'http://%s:%d%s' % (HOST, self.ports[service], suffix)
-
-    @property
-    def auth_url(self):
-        return self.url('keystone', '/v3')
-
-    def db(self, name):
-        return 'mysql+pymysql://openstack:%s@%s:%d/%s?charset=utf8' % (
-            self.password, HOST, self.ports['mysql'], name)
-
-    @property
-    def transport_url(self):
-        return 'rabbit://guest:guest@%s:%d/' % (HOST, self.ports['amqp'])
-
-    @property
-    def switch_db(self):
-        """The private Open vSwitch's database."""
-        return 'unix:' + self.path('ovs', 'db.sock')
-
-    def switch_env(self, base=None):
-        """The environment ``ovs-vsctl`` and friends find the switch by."""
-        folder = self.path('ovs')
-        return dict(os.environ if base is None else base, OVS_RUNDIR=folder,
-                    OVS_DBDIR=folder, OVS_LOGDIR=folder)
-
-    def ovn_db(self, which):
-        """OVN's ``nb`` or ``sb`` database."""
-        return 'unix:' + self.path('ovn', 'ovn%s_db.sock' % which)
-
-    def service_auth(self, user, **extra):
-        """Password auth as a service user, for a keystoneauth section."""
-        values = {'auth_type': 'password', 'auth_url': self.auth_url,
-                  'username': user, 'password': self.password,
-                  'user_domain_name': 'Default', 'project_name': 'service',
-                  'project_domain_name': 'Default', 'region_name': REGION}
-        values.update(extra)
-        return values
-
-    def authtoken(self, user):
-        return self.service_auth(
-            user, www_authenticate_uri=self.url('keystone'),
-            service_token_roles_required=True)
-
-    def launcher(self):
-        return os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                            'launcher.py')
-
-    def api_command(self, module, service, threads=8, workers=1):
-        return [self.bin('python'), self.launcher(), module, HOST,
-                str(self.ports[service]), str(threads), str(workers)]
 
 
 class Service:
@@ -259,18 +159,19 @@ class MariaDB(Service):
         cmd = self.start_process(self.name, [
             'mariadbd', '--no-defaults', '--datadir=' + data,
             '--socket=' + sock, '--port=%d' % lay.ports['mysql'],
-            '--bind-address=' + HOST, '--user=root', '--skip-name-resolve',
+            '--bind-address=' + layout_mod.HOST, '--user=root',
+            '--skip-name-resolve',
             '--pid-file=' + lay.path('mysql', 'mysqld.pid'),
             '--max-connections=1000', '--innodb-buffer-pool-size=256M',
             '--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0',
             '--character-set-server=utf8mb4', '--log-error=' + self.log])
         process.wait_until(self.name, cmd, self.log,
                            lambda: os.path.exists(sock) and process.port_open(
-                               HOST, lay.ports['mysql']), 60,
+                               layout_mod.HOST, lay.ports['mysql']), 60,
                            processes=self.procs, name=self.name)
         self.query("CREATE USER 'openstack'@'%s' IDENTIFIED BY '%s'; "
                    "GRANT ALL PRIVILEGES ON *.* TO 'openstack'@'%s'"
-                   % (HOST, lay.password, HOST))
+                   % (layout_mod.HOST, lay.password, layout_mod.HOST))
 
     def client(self, name='mariadb'):
         return [name, '--no-defaults',
@@ -319,7 +220,7 @@ class RabbitMQ(Service):
         env = dict(os.environ,
                    HOME=base,
                    RABBITMQ_NODENAME='rabbit@localhost',
-                   RABBITMQ_NODE_IP_ADDRESS=HOST,
+                   RABBITMQ_NODE_IP_ADDRESS=layout_mod.HOST,
                    RABBITMQ_NODE_PORT=str(lay.ports['amqp']),
                    RABBITMQ_DIST_PORT=str(lay.ports['rabbit_dist']),
                    RABBITMQ_MNESIA_BASE=os.path.join(base, 'mnesia'),
@@ -329,7 +230,7 @@ class RabbitMQ(Service):
                    RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(
                        base, 'enabled_plugins'),
                    RABBITMQ_LOGS='-',
-                   ERL_EPMD_ADDRESS=HOST,
+                   ERL_EPMD_ADDRESS=layout_mod.HOST,
                    ERL_EPMD_PORT=str(lay.ports['epmd']))
         return env
 
@@ -347,7 +248,7 @@ class RabbitMQ(Service):
             f.write('loopback_users = none\n')
         env = self.env()
         self.start_process('epmd', ['epmd', '-port', str(lay.ports['epmd']),
-                                    '-address', HOST], env=env)
+                                    '-address', layout_mod.HOST], env=env)
         self.start_node(env)
 
     def start_node(self, env):
@@ -358,7 +259,8 @@ class RabbitMQ(Service):
                'rabbit@localhost']
         process.wait_until(
             self.name, cmd, self.log,
-            lambda: process.port_open(HOST, self.layout.ports['amqp']),
+            lambda: process.port_open(layout_mod.HOST,
+                                      self.layout.ports['amqp']),
             90, processes=self.procs, name=self.name)
         self.run(*ctl, 'await_startup', env=env)
         # The queue policy doc/source/watch.rst gives for watch's pool.
@@ -425,7 +327,8 @@ class Keystone(Service):
         for kind in ('admin', 'internal', 'public'):
             urls += ['--bootstrap-%s-url' % kind, lay.auth_url]
         self.run(*self.manage, 'bootstrap', '--bootstrap-password',
-                 lay.password, '--bootstrap-region-id', REGION, *urls)
+                 lay.password, '--bootstrap-region-id', layout_mod.REGION,
+                 *urls)
         env = dict(os.environ, OS_KEYSTONE_CONFIG_DIR=lay.etc('keystone'))
         cmd = self.start_process(self.name, lay.api_command(
             'keystone.wsgi.api', 'keystone'), env=env)
@@ -594,10 +497,10 @@ class Neutron(Service):
         sections = {
             'ovs': {'integration_bridge': INTEGRATION_BRIDGE,
                     'tunnel_bridge': 'br-tun',
-                    'local_ip': HOST,
+                    'local_ip': layout_mod.HOST,
                     'datapath_type': DATAPATH_TYPE,
                     'ovsdb_connection': lay.switch_db,
-                    'of_listen_address': HOST,
+                    'of_listen_address': layout_mod.HOST,
                     'of_listen_port': lay.ports['openflow']},
             'agent': {'tunnel_types': 'vxlan', 'root_helper': ''},
             'securitygroup': {'firewall_driver': 'noop'},
@@ -673,7 +576,7 @@ class Nova(Service):
                 'compute_driver': ('fake.FakeDriver' if lay.driver == 'fake'
                                    else COMPUTE_DRIVER),
                 'host': lay.compute_host,
-                'my_ip': HOST,
+                'my_ip': layout_mod.HOST,
                 'state_path': lay.path('nova'),
                 'instances_path': lay.path('nova', 'instances'),
             },
@@ -687,8 +590,8 @@ class Nova(Service):
                                  send_service_user_token=True),
             'placement': lay.service_auth('placement'),
             'neutron': lay.service_auth('neutron'),
-            'glance': {'region_name': REGION},
-            'cinder': {'os_region_name': REGION},
+            'glance': {'region_name': layout_mod.REGION},
+            'cinder': {'os_region_name': layout_mod.REGION},
             'oslo_concurrency': {'lock_path': lay.path('nova', 'lock')},
             'scheduler': {'discover_hosts_in_cells_interval': -1},
             'conductor': {'workers': 1},
