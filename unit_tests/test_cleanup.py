@@ -17,8 +17,11 @@ import threading
 import time
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import executor
+from trunk_cleanup_tempest.cleanup import reading
 from trunk_cleanup_tempest.cleanup import report as rep
+from trunk_cleanup_tempest.cleanup import run
 from unit_tests import base
 from unit_tests import fake_cloud
 
@@ -736,7 +739,7 @@ class TestCleanupMany(base.TestCase):
         # parent, right before that trunk's delete; the last reads alone.
         footprints = self.deleted_servers(3)
         # Nothing waits for the gathering's deadline.
-        self.patch(executor, 'READ_GATHER_BUSY', 60)
+        self.patch(run, 'READ_GATHER_BUSY', 60)
         started = time.monotonic()
         reports = cleanup.cleanup_many(self.clients, footprints, workers=1,
                                        timeout=0.3, interval=0.01,
@@ -797,12 +800,12 @@ class TestCleanupMany(base.TestCase):
         footprints = self.deleted_servers(12)
         self.slow_cloud()
         starts, stopped = [], []
-        real = executor.cleanup
+        real = run.cleanup
 
         def recorded(*args, **kwargs):
             starts.append(time.monotonic())
             return real(*args, **kwargs)
-        self.patch(executor, 'cleanup', recorded)
+        self.patch(run, 'cleanup', recorded)
 
         class Interrupt(BaseException):
             pass
@@ -817,7 +820,7 @@ class TestCleanupMany(base.TestCase):
         self.assertEqual([], [t for t in starts if t > stopped[0]])
 
     def test_slots_go_to_returning_workers_first(self):
-        slots = executor._Slots(1)
+        slots = reading.Slots(1)
         self.assertTrue(slots.take())
         order = []
 
@@ -848,7 +851,7 @@ class TestCleanupMany(base.TestCase):
         self.assertEqual(['back', 'new'], order)
 
     def test_closed_slots_start_nothing(self):
-        slots = executor._Slots(1)
+        slots = reading.Slots(1)
         self.assertTrue(slots.take())
         result = []
         waiter = threading.Thread(target=lambda: result.append(slots.take()),
@@ -872,7 +875,7 @@ class TestCleanupMany(base.TestCase):
         def list_ports(id, **page):
             calls.append(sorted(id))
             return {'ports': [{'id': i} for i in id if i != 'gone']}
-        return executor.SharedReader(list_ports, 'ports', **kwargs), calls
+        return reading.SharedReader(list_ports, 'ports', **kwargs), calls
 
     @staticmethod
     def ask_together(reader, names, extra=()):
@@ -952,7 +955,7 @@ class TestCleanupMany(base.TestCase):
             if isinstance(answer, Exception):
                 raise answer
             return answer
-        reader = executor.SharedReader(list_ports, 'ports')
+        reader = reading.SharedReader(list_ports, 'ports')
         self.assertRaises(RuntimeError, reader, ['a'])
         self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
 
@@ -963,9 +966,9 @@ class TestErrorText(base.TestCase):
         class Exc(Exception):
             pass
         exc = Exc('boom')
-        self.assertEqual('boom', executor.error_text(exc))
+        self.assertEqual('boom', errors.error_text(exc))
         exc.resp_body = {'message': 'no type'}
-        self.assertEqual('no type', executor.error_text(exc))
+        self.assertEqual('no type', errors.error_text(exc))
         exc.resp_body = 'text body'
         exc.resp = type('R', (), {'status': 502})()
-        self.assertEqual('HTTP 502 text body', executor.error_text(exc))
+        self.assertEqual('HTTP 502 text body', errors.error_text(exc))

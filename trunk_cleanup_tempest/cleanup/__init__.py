@@ -29,12 +29,12 @@ keeps it, unless ``delete_parent=True``.
 """
 
 from trunk_cleanup_tempest.cleanup.errors import CleanupError  # noqa: F401
+from trunk_cleanup_tempest.cleanup.errors import CONNECTION_ERRORS  # noqa
+from trunk_cleanup_tempest.cleanup.errors import error_text  # noqa: F401
 from trunk_cleanup_tempest.cleanup.errors import InvalidFootprint  # noqa
 from trunk_cleanup_tempest.cleanup.errors import NotFound  # noqa: F401
 from trunk_cleanup_tempest.cleanup.evidence import CLASSES  # noqa: F401
 from trunk_cleanup_tempest.cleanup.evidence import PROVEN  # noqa: F401
-from trunk_cleanup_tempest.cleanup.executor import cleanup  # noqa: F401
-from trunk_cleanup_tempest.cleanup.executor import cleanup_many  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import Footprint  # noqa: F401
 from trunk_cleanup_tempest.cleanup.footprint import record_parent_port  # noqa
 from trunk_cleanup_tempest.cleanup.footprint import record_server  # noqa
@@ -44,3 +44,5 @@ from trunk_cleanup_tempest.cleanup.leftovers import inspect  # noqa: F401
 from trunk_cleanup_tempest.cleanup.orphans import find_orphans  # noqa: F401
 from trunk_cleanup_tempest.cleanup.orphans import parse_age  # noqa: F401
 from trunk_cleanup_tempest.cleanup.planner import plan  # noqa: F401
+from trunk_cleanup_tempest.cleanup.run import cleanup  # noqa: F401
+from trunk_cleanup_tempest.cleanup.run import cleanup_many  # noqa: F401

@@ -12,10 +12,16 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Errors the library raises for input it cannot act on.
+"""Errors: the library's own, and how it sorts the cloud's.
 
-Every one of them is raised before the first write to the cloud.
+The library's own errors are raised for input it cannot act on, every
+one of them before the first write to the cloud. The cloud's errors are
+sorted here in one place, because what a write does next depends on
+them: try again (a 409, a 5xx, a lost connection), stop because the work
+is done (Neutron's own 404), or refuse (a port pinned by another trunk).
 """
+
+import re
 
 from tempest.lib import exceptions as lib_exc
 import urllib3
@@ -23,6 +29,10 @@ import urllib3
 # A request that may not have reached the cloud, or whose answer was lost.
 CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, ConnectionError,
                      TimeoutError)
+
+# Neutron's 409 types that name the trunk a port is pinned by.
+_PINNED_BY_TRUNK = ('PortInUseAsSubPort', 'PortInUseAsTrunkParent')
+_TRUNK_IN_MESSAGE = re.compile(r'trunk ([0-9a-fA-F-]{36})')
 
 
 def retriable(exc):
@@ -44,6 +54,26 @@ def error_text(exc):
                     else body['message'])
     status = getattr(getattr(exc, 'resp', None), 'status', None)
     return 'HTTP %s %s' % (status, body) if status else str(exc)
+
+
+def error_type(exc):
+    """The ``type`` of a Neutron or Nova error body, or None."""
+    body = getattr(exc, 'resp_body', None)
+    return body.get('type') if isinstance(body, dict) else None
+
+
+def neutron_not_found(exc):
+    """Neutron's own 404 (``PortNotFound``, ``TrunkNotFound``...)."""
+    kind = error_type(exc)
+    return bool(kind) and kind.endswith('NotFound')
+
+
+def pinning_trunk(exc):
+    """The trunk Neutron's 409 says the port is pinned by, or None."""
+    found = _TRUNK_IN_MESSAGE.search(error_text(exc))
+    if error_type(exc) in _PINNED_BY_TRUNK and found:
+        return found.group(1)
+    return None
 
 
 class CleanupError(Exception):
