@@ -12,6 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import datetime
 import json
 
 from trunk_cleanup_tempest import cleanup
@@ -111,6 +112,133 @@ class TestRecord(base.TestCase):
         exc = self.assertRaises(cleanup.NotFound, cleanup.record_parent_port,
                                 self.clients, self.subports[0])
         self.assertIn('parent port of no trunk', str(exc))
+
+
+class TestRecordOne(base.TestCase):
+    """``record``: the one entry, from a server, a trunk or a port."""
+
+    def setUp(self):
+        super().setUp()
+        self.live = self.stand_up()
+        del self.cloud.requests[:]
+
+    def calls(self):
+        calls = [(m, p.split('/')[-1]) for m, p in self.cloud.requests]
+        del self.cloud.requests[:]
+        return calls
+
+    def test_a_live_server_as_record_server(self):
+        self.assertEqual(self.live, cleanup.record(
+            self.clients, server_id=self.server))
+        via_record = self.calls()
+        cleanup.record_server(self.clients, self.server)
+        self.assertEqual(self.calls(), via_record)
+        fp = cleanup.record(self.clients, server_id=self.server,
+                            parent_created_by='compute')
+        self.assertEqual(fp_mod.CREATED_BY_COMPUTE,
+                         fp.trunks[0].parent_created_by)
+
+    def test_a_trunk_or_a_port_is_unknown_by_default(self):
+        for fp in (cleanup.record(self.clients, trunk_id=self.trunk),
+                   cleanup.record(self.clients, port_id=self.parent)):
+            self.assertEqual([self.trunk], fp.trunk_ids)
+            self.assertEqual(self.server, fp.server_id)
+            self.assertEqual(fp_mod.CREATED_BY_UNKNOWN,
+                             fp.trunks[0].parent_created_by)
+        self.assertEqual(
+            cleanup.record_parent_port(self.clients, self.parent, 'user'),
+            cleanup.record(self.clients, port_id=self.parent,
+                           parent_created_by='user'))
+        self.assertRaises(cleanup.NotFound, cleanup.record, self.clients,
+                          trunk_id='nope')
+
+    def test_exactly_one_is_named(self):
+        for named in ({}, {'server_id': self.server, 'trunk_id': self.trunk},
+                      {'trunk_id': self.trunk, 'port_id': self.parent}):
+            self.assertRaises(ValueError, cleanup.record, self.clients,
+                              **named)
+        self.assertEqual([], self.calls())
+
+    def test_a_gone_server_by_the_ports_that_still_name_it(self):
+        # Nova's unbind was lost: the parent port still names the server.
+        self.cloud.delete_server(self.server, unbind=False)
+        fp = cleanup.record(self.clients, server_id=self.server)
+        self.assertEqual([self.trunk], fp.trunk_ids)
+        self.assertEqual(self.server, fp.server_id)
+        self.assertEqual(self.live.project_id, fp.project_id)
+        # Found by ports, who made the parent is not known.
+        self.assertEqual(fp_mod.CREATED_BY_UNKNOWN,
+                         fp.trunks[0].parent_created_by)
+        self.assertEqual([('GET', self.server), ('GET', 'ports'),
+                          ('GET', 'trunks')], self.calls())
+
+    def test_a_gone_server_no_port_names(self):
+        self.cloud.delete_server(self.server)
+        exc = self.assertRaises(cleanup.NotFound, cleanup.record,
+                                self.clients, server_id=self.server)
+        self.assertIn('server %s not found, and no port names it'
+                      % self.server, str(exc))
+        self.assertEqual([('GET', self.server), ('GET', 'ports')],
+                         self.calls())
+
+    def test_live_only_has_no_fallback(self):
+        self.cloud.delete_server(self.server, unbind=False)
+        exc = self.assertRaises(cleanup.NotFound, cleanup.record,
+                                self.clients, server_id=self.server,
+                                live_only=True)
+        self.assertIn('record its footprint before deleting it', str(exc))
+        self.assertEqual([('GET', self.server)], self.calls())
+
+    def test_a_live_server_on_no_trunk_is_not_looked_for_by_ports(self):
+        # Unbound, but still shown: without the ports Nova named, the
+        # footprint is the server's own, empty.
+        self.cloud.unbind(self.parent)
+        fp = cleanup.record(self.clients, server_id=self.server)
+        self.assertEqual((), fp.trunks)
+        self.assertEqual(self.server, fp.server_id)
+        self.assertEqual([('GET', self.server), ('GET', 'ports')],
+                         self.calls())
+
+    def test_the_ports_nova_named(self):
+        # What a notification names: used while the server still shows
+        # on no trunk, and once it is gone; never the device_id look-up.
+        self.cloud.unbind(self.parent)
+        for gone, ports in ((False, [('GET', 'ports')]), (True, [])):
+            if gone:
+                self.cloud.delete_server(self.server)
+            fp = cleanup.record(self.clients, server_id=self.server,
+                                server_ports=[self.parent],
+                                project_id='theirs')
+            self.assertEqual([self.trunk], fp.trunk_ids)
+            self.assertEqual(('theirs', self.server),
+                             (fp.project_id, fp.server_id))
+            # The ports listed are the live server's bound ones only.
+            self.assertEqual([('GET', self.server)] + ports +
+                             [('GET', 'trunks')], self.calls())
+
+    def test_no_port_nova_named_leads_to_a_trunk(self):
+        self.cloud.unbind(self.parent)
+        # Still shown: its own footprint, empty.
+        self.assertEqual((), cleanup.record(
+            self.clients, server_id=self.server, server_ports=[]).trunks)
+        self.cloud.delete_server(self.server)
+        self.calls()
+        self.assertRaises(cleanup.NotFound, cleanup.record, self.clients,
+                          server_id=self.server, server_ports=[])
+        self.assertEqual([('GET', self.server)], self.calls())
+
+    def test_trunks_made_after_the_moment_are_left_out(self):
+        self.cloud.delete_server(self.server)
+        made = datetime.datetime(2026, 11, 24, 9, 0,
+                                 tzinfo=datetime.timezone.utc)
+        self.assertRaises(cleanup.NotFound, cleanup.record, self.clients,
+                          server_id=self.server, server_ports=[self.parent],
+                          created_before=made)
+        fp = cleanup.record(self.clients, server_id=self.server,
+                            server_ports=[self.parent],
+                            created_before=made + datetime.timedelta(
+                                seconds=1))
+        self.assertEqual([self.trunk], fp.trunk_ids)
 
 
 class TestFootprintFile(base.TestCase):

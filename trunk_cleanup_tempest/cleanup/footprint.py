@@ -16,7 +16,9 @@
 
 Once Nova has deleted a server nothing in Neutron names it any more (the
 parent port is unbound), so the footprint is the only link between a
-deleted server and the trunk it leaves behind.
+deleted server and the trunk it leaves behind. :func:`record` is the one
+entry for callers: a server (once gone, through its ports), a trunk or a
+parent port.
 """
 
 import dataclasses
@@ -322,3 +324,67 @@ def _footprint_of(clients, trunk, parent_created_by):
         server_id = parent.get('device_id') or None
     return Footprint(project_id=record.project_id, trunks=(record,),
                      server_id=server_id)
+
+
+def record(clients, server_id=None, trunk_id=None, port_id=None,
+           parent_created_by=None, created_before=None,
+           subports_before=None, server_ports=None, project_id=None,
+           live_only=False):
+    """The footprint of one server, trunk or parent port: name exactly one.
+
+    Callers come here, so what links a gone server to its trunks is
+    decided in one place. Once Nova no longer shows a server, only ports
+    do: by default the ones whose ``device_id`` still names it (a lost
+    unbind leaves them; the operator's command); with ``server_ports``
+    (the ports Nova named in the notification of the delete: ``watch``)
+    those instead, and also while the server still shows but stands on no
+    trunk (Nova unbinds its ports before the server is gone).
+
+    :param parent_created_by: as for :func:`record_server`; for a trunk or
+        a parent port, None is ``'unknown'``.
+    :param created_before: as for :func:`record_server`; it bounds the
+        trunks found by ports too.
+    :param subports_before: as for :func:`record_server`.
+    :param server_ports: the server's port IDs (a list, even empty), as
+        Nova named them.
+    :param project_id: a gone server's project, for what its ports lead
+        to (default: the first trunk's).
+    :param live_only: no fallback: the server must exist (``record`` of a
+        live server, to keep before its delete).
+    :returns: a :class:`Footprint`; for a live server on no trunk, one
+        whose ``trunks`` is empty.
+    :raises NotFound: no such server, trunk or parent port, or no port
+        links a gone server to a trunk.
+    """
+    if [server_id, trunk_id, port_id].count(None) != 2:
+        raise errors.InvalidOptions('name one of a server, a trunk or a '
+                                    'parent port')
+    if trunk_id is not None:
+        return record_trunk(clients, trunk_id,
+                            parent_created_by or CREATED_BY_UNKNOWN)
+    if port_id is not None:
+        return record_parent_port(clients, port_id,
+                                  parent_created_by or CREATED_BY_UNKNOWN)
+    try:
+        live = record_server(clients, server_id, parent_created_by,
+                             created_before, subports_before)
+    except errors.NotFound:
+        if live_only:
+            raise
+        live = None
+    if live is not None and (live.trunks or server_ports is None):
+        return live
+    if server_ports is None:
+        # The ports that still name it, from one list call.
+        server_ports = [p['id'] for p in clients.ports_client.list_ports(
+            device_id=server_id)['ports']]
+    found = record_ports(clients, server_ports, server_id, project_id,
+                         created_before)
+    if found is not None:
+        return found
+    if live is not None:
+        return live
+    raise errors.NotFound(
+        'server %s not found, and no port names it: if it was deleted, its '
+        'trunk is no longer linked to it (see "trunk-cleanup orphans")'
+        % server_id)
