@@ -365,7 +365,7 @@ class TestWatcher(base.TestCase):
         watcher.delete_started(self.server, [self.parent])
         # Delivered again after Nova unbound the parent: another footprint.
         self.cloud.delete_server(self.server)
-        self.patch(cleanup, 'record_server', mock_not_found)
+        self.patch(fp_mod, 'record_server', mock_not_found)
         watcher.delete_started(self.server, [self.parent])
         self.assertEqual(1, len(os.listdir(watcher.awaiting.folder)))
 
@@ -390,7 +390,7 @@ class TestWatcher(base.TestCase):
         self.stand_up()
         fp = cleanup.record_server(self.clients, self.server)
         self.assertIsNone(self.watcher.delete_ended(self.server, None, []))
-        self.patch(cleanup, 'record_server', lambda *a, **kw: fp)
+        self.patch(fp_mod, 'record_server', lambda *a, **kw: fp)
         self.cloud.delete_server(self.server)
         report = self.watcher.delete_started(self.server, []).result()
         self.assertTrue(report.clean, str(report))

@@ -33,10 +33,6 @@ from oslo_config import cfg
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.cleanup import executor
-from trunk_cleanup_tempest.cleanup import footprint as fp_mod
-from trunk_cleanup_tempest.cleanup import listing
-from trunk_cleanup_tempest.cleanup import report as report_mod
 from trunk_cleanup_tempest.cmd import output
 from trunk_cleanup_tempest.services import clients as clients_mod
 
@@ -102,7 +98,7 @@ def _add_target(parser, orphans=False):
     if orphans:
         group.add_argument('--orphans', action='store_true',
                            help='every orphaned trunk (see "orphans")')
-    parser.add_argument('--parent-created-by', choices=fp_mod.CREATED_BY,
+    parser.add_argument('--parent-created-by', choices=cleanup.CREATED_BY,
                         help='who created the parent port, when known')
 
 
@@ -144,7 +140,7 @@ def build_parser(argv=()):
         'record', help='print the trunk footprint of a live server as JSON, '
                        'to clean it after the server is deleted')
     record.add_argument('--server', metavar='ID', type=_uuid, required=True)
-    record.add_argument('--parent-created-by', choices=fp_mod.CREATED_BY)
+    record.add_argument('--parent-created-by', choices=cleanup.CREATED_BY)
 
     inspect = sub.add_parser('inspect',
                              help='show what of a trunk footprint is left')
@@ -253,33 +249,13 @@ def _read_footprint(path, stdin):
         raise cleanup.InvalidFootprint(str(exc))
 
 
-def _server_footprint(clients, server_id, created_by):
-    """A live server's footprint, or what still names a deleted one."""
-    try:
-        return cleanup.record_server(clients, server_id, created_by)
-    except cleanup.NotFound:
-        ports = clients.ports_client.list_ports(
-            device_id=server_id)['ports']
-        footprint = fp_mod.record_ports(clients, [p['id'] for p in ports],
-                                        server_id)
-        if footprint is None:
-            raise cleanup.NotFound(
-                'server %s not found, and no port names it: if it was '
-                'deleted, its trunk is no longer linked to it (see '
-                '"trunk-cleanup orphans")' % server_id)
-        return footprint
-
-
 def _footprint(args, clients, stdin):
-    created_by = args.parent_created_by or fp_mod.CREATED_BY_UNKNOWN
     if args.footprint:
         return _read_footprint(args.footprint, stdin)
-    if args.server:
-        return _server_footprint(clients, args.server,
-                                 args.parent_created_by)
-    if args.trunk:
-        return cleanup.record_trunk(clients, args.trunk, created_by)
-    return cleanup.record_parent_port(clients, args.port, created_by)
+    # A server that is gone is found by the ports that still name it.
+    return cleanup.record(clients, server_id=args.server,
+                          trunk_id=args.trunk, port_id=args.port,
+                          parent_created_by=args.parent_created_by)
 
 
 def _require_trunks(clients):
@@ -387,7 +363,7 @@ def _print_reports(reports, args, out):
     if args.format != 'table' or len(reports) == 1:
         return
     clean = sum(1 for r in reports if r.clean)
-    failed = sum(1 for r in reports if r.count(report_mod.FAILED))
+    failed = sum(1 for r in reports if r.count(cleanup.FAILED))
     out.write('%d of %d footprint(s) clean, %d with a failure\n'
               % (clean, len(reports), failed))
 
@@ -411,8 +387,9 @@ def run(args, clients, out, err, stdin):
     """Run one parsed command; returns the exit code."""
     _require_trunks(clients)
     if args.command == 'record':
-        fp = cleanup.record_server(clients, args.server,
-                                   args.parent_created_by)
+        fp = cleanup.record(clients, server_id=args.server,
+                            parent_created_by=args.parent_created_by,
+                            live_only=True)
         out.write(fp.to_json() + '\n')
         return EXIT_CLEAN
     if args.command == 'orphans':
@@ -553,8 +530,8 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
         return _fail(err, str(exc))
     except lib_exc.Unauthorized:
         return _fail(err, 'the cloud refused the credentials (HTTP 401)')
-    except (lib_exc.RestClientException,) + executor.CONNECTION_ERRORS as exc:
-        return _fail(err, executor.error_text(exc))
+    except (lib_exc.RestClientException,) + cleanup.CONNECTION_ERRORS as exc:
+        return _fail(err, cleanup.error_text(exc))
     except cfg.ConfigFileParseError as exc:
         # Its message quotes the line, which may hold a secret.
         where = re.search(r'at (\S+:\d+)', str(exc))
@@ -562,7 +539,7 @@ def main(argv=None, clients_factory=None, out=sys.stdout, err=sys.stderr,
             where.group(1) if where else exc.config_file))
     except cfg.Error as exc:
         return _fail(err, 'config: %s' % exc)
-    except (listing.PaginationError, OSError) as exc:
+    except (cleanup.PaginationError, OSError) as exc:
         return _fail(err, '%s: %s' % (type(exc).__name__, exc))
     except KeyboardInterrupt:
         return _fail(err, 'interrupted: cleanups not started were not run; '

@@ -26,10 +26,7 @@ import json
 import os
 import threading
 
-from trunk_cleanup_tempest.cleanup import errors
-from trunk_cleanup_tempest.cleanup import evidence
-from trunk_cleanup_tempest.cleanup import footprint as fp_mod
-from trunk_cleanup_tempest.cleanup import journal as journal_mod
+from trunk_cleanup_tempest import cleanup
 
 # A footprint and when Nova sent its delete's start (timezone-aware).
 Awaited = collections.namedtuple('Awaited', 'footprint sent_at')
@@ -44,13 +41,13 @@ def _text(entry):
 def _entry(text):
     try:
         data = json.loads(text)
-        sent_at = evidence.stamp_utc(data['sent_at'])
-        footprint = fp_mod.Footprint.from_dict(data['footprint'])
+        sent_at = cleanup.stamp_utc(data['sent_at'])
+        footprint = cleanup.Footprint.from_dict(data['footprint'])
     except (ValueError, KeyError, TypeError) as exc:
-        raise errors.InvalidFootprint('not an awaited delete: %s' % exc)
+        raise cleanup.InvalidFootprint('not an awaited delete: %s' % exc)
     if sent_at is None or not footprint.server_id:
-        raise errors.InvalidFootprint('not an awaited delete: no time or '
-                                      'server')
+        raise cleanup.InvalidFootprint('not an awaited delete: no time or '
+                                       'server')
     return Awaited(footprint, sent_at)
 
 
@@ -69,12 +66,12 @@ class AwaitJournal:
 
     def check(self):
         """Raise ``OSError`` now if entries cannot be written here."""
-        journal_mod.Journal(self.folder).check()
+        cleanup.Journal(self.folder).check()
 
     def add(self, entry):
         with self.lock:
-            journal_mod.write(self._path(entry.footprint.server_id),
-                              _text(entry))
+            cleanup.write_durably(self._path(entry.footprint.server_id),
+                                  _text(entry))
 
     def done(self, entry):
         """Remove ``entry``, unless a newer one of its server replaced it."""
@@ -87,10 +84,10 @@ class AwaitJournal:
                 os.unlink(path)
             except FileNotFoundError:
                 return
-            journal_mod.sync_folder(self.folder)
+            cleanup.sync_folder(self.folder)
 
     def pending(self):
         """Every entry, oldest first; unreadable ones are logged."""
-        return sorted(journal_mod.read_entries(self.folder, _entry,
-                                               'awaited delete'),
+        return sorted(cleanup.read_entries(self.folder, _entry,
+                                           'awaited delete'),
                       key=lambda e: e.sent_at)

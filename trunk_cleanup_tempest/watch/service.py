@@ -56,11 +56,6 @@ import oslo_messaging
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.cleanup import errors
-from trunk_cleanup_tempest.cleanup import evidence
-from trunk_cleanup_tempest.cleanup import footprint as fp_mod
-from trunk_cleanup_tempest.cleanup import journal as journal_mod
-from trunk_cleanup_tempest.cleanup import report as report_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
 from trunk_cleanup_tempest.watch import awaiting as awaiting_mod
 
@@ -100,7 +95,7 @@ def _sent_at(metadata):
     trunk made after the delete was handled can pass.
     """
     sent = (metadata or {}).get('timestamp')
-    when = evidence.stamp_utc(str(sent or ''))
+    when = cleanup.stamp_utc(str(sent or ''))
     if when is None:
         LOG.warning('a notification without a readable timestamp (%r): '
                     'trunks made before it arrived count as its server\'s',
@@ -121,7 +116,7 @@ def _next_second(when):
 
 
 # The journal is the library's: the command keeps one too.
-Journal = journal_mod.Journal
+Journal = cleanup.Journal
 
 
 class Watcher:
@@ -193,22 +188,21 @@ class Watcher:
         """
         sent_at = sent_at or _now()
         try:
-            # The server is still there and its ports bound to it: the
+            # While the server is there with its ports bound to it, the
             # trunks made before are its own, and so is a subport added to
             # one in the second Nova sent the delete (Neutron keeps whole
             # seconds). A trunk made in that second may be for the next
-            # server on the port: it is left.
-            footprint = cleanup.record_server(
-                self.clients, server_id, created_before=sent_at,
+            # server on the port: it is left. Gone, or on no trunk any
+            # more, it is found by the ports Nova named: its own project's
+            # (Nova binds no other), so the footprint is that project's.
+            footprint = cleanup.record(
+                self.clients, server_id=server_id,
+                server_ports=list(port_ids or ()),
+                project_id=project_id, created_before=sent_at,
                 subports_before=_next_second(sent_at))
         except cleanup.NotFound:
-            footprint = None
-        if footprint is None or not footprint.trunks:
-            # The ports Nova named: its own project's (Nova binds no
-            # other), so the footprint is that project's.
-            footprint = fp_mod.record_ports(self.clients, port_ids, server_id,
-                                            project_id, created_before=sent_at)
-        if footprint is None or not footprint.trunks:
+            return None
+        if not footprint.trunks:
             return None
         entry = awaiting_mod.Awaited(footprint, sent_at)
         self._await(entry)
@@ -232,9 +226,9 @@ class Watcher:
             entry = self.pending.get(server_id)
         if entry is not None:
             return self._settle(server_id, entry)
-        footprint = fp_mod.record_ports(self.clients, port_ids,
-                                        server_id, project_id,
-                                        created_before=sent_at)
+        footprint = cleanup.record_ports(self.clients, port_ids,
+                                         server_id, project_id,
+                                         created_before=sent_at)
         if footprint is None:
             LOG.info('server %s deleted: no trunk on its ports that '
                      'Neutron made before %s (as far as can be told yet)',
@@ -279,7 +273,7 @@ class Watcher:
             or the entry was taken or replaced meanwhile).
         """
         if deletion is None:
-            deletion = evidence.deleted_since(
+            deletion = cleanup.deleted_since(
                 self.clients.servers_client,
                 entry.sent_at - CLOCK_MARGIN).get(server_id)
         if deletion is None or not self._claim(server_id, entry):
@@ -326,7 +320,7 @@ class Watcher:
         if not waiting or self.stopped.is_set():
             return []
         since = min(e.sent_at for _, e in waiting) - CLOCK_MARGIN
-        deleted = evidence.deleted_since(self.clients.servers_client, since)
+        deleted = cleanup.deleted_since(self.clients.servers_client, since)
         now = _now()
         jobs = []
         for server_id, entry in waiting:
@@ -341,7 +335,7 @@ class Watcher:
             except Exception as exc:
                 # Still awaited: tried again at the next pass.
                 LOG.warning('server %s deleted: cleanup not started (%s)',
-                            server_id, errors.error_text(exc))
+                            server_id, cleanup.error_text(exc))
                 continue
             if job is not None:
                 jobs.append(job)
@@ -361,7 +355,7 @@ class Watcher:
             except Exception as exc:
                 # The cloud down: asked again at the next interval.
                 LOG.warning('deletes awaited not checked (%s); again in '
-                            '%ss', errors.error_text(exc), interval)
+                            '%ss', cleanup.error_text(exc), interval)
 
     def _submit(self, footprint, why):
         """Clean ``footprint`` in the pool; None if it must wait.
@@ -438,7 +432,7 @@ class Watcher:
         # What failed is tried again at the next sweep; what was refused
         # belongs to someone else now.
         if self.journal is not None and not report.count(
-                report_mod.FAILED):
+                cleanup.FAILED):
             self.journal.done(footprint)
         LOG.info('%s: trunk(s) %s: %s', why, ', '.join(footprint.trunk_ids),
                  report.summary)
@@ -531,7 +525,7 @@ def _transient(exc):
         return (getattr(exc.__cause__, 'http_status', None) or 0) >= 500
     # What the library retries, a full disk, and (Unauthorized) a rotated
     # credential the operator is replacing.
-    return errors.retriable(exc) or isinstance(exc, (
+    return cleanup.retriable(exc) or isinstance(exc, (
         OSError, lib_exc.Unauthorized, lib_exc.OverLimit,
         lib_exc.RateLimitExceeded))
 
@@ -592,7 +586,7 @@ class NotificationEndpoint:
                     self.delays.popitem(last=False)
             LOG.warning('%s for server %s not handled (%s): back to the '
                         'queue in %ss', event_type, server_id,
-                        errors.error_text(exc), delay)
+                        cleanup.error_text(exc), delay)
             # A stop ends the wait: the message is not lost either way.
             self.watcher.stopped.wait(delay)
             return oslo_messaging.NotificationResult.REQUEUE
