@@ -15,6 +15,7 @@
 import datetime
 import errno
 import os
+import signal
 import ssl
 import threading
 import time
@@ -29,6 +30,7 @@ from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from trunk_cleanup_tempest.services import clients as clients_mod
 from trunk_cleanup_tempest.watch import service
+from trunk_cleanup_tempest.watch import serving
 from unit_tests import base
 from unit_tests import fake_cloud
 
@@ -679,3 +681,28 @@ class TestEndpoint(base.TestCase):
         self.assertEqual(service.POOL, listener._pool)
         # What could not be handled goes back to the queue.
         self.assertTrue(listener._allow_requeue)
+
+
+class TestServe(base.TestCase):
+
+    def test_serves_until_sigterm(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
+        conf = cfg.ConfigOpts()
+        conf([])
+        state = os.path.join(self.useFixture(fixtures.TempDir()).path, 's')
+        stop = threading.Event()
+        ready = []
+
+        def listening():
+            ready.append(stop.is_set())
+            # What SIGTERM runs, without sending one to the test runner.
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        serving.serve(conf, self.clients, state, transport_url='fake://',
+                      sweep_interval=60, stop=stop, ready=listening,
+                      workers=1)
+        self.assertEqual([False], ready)
+        self.assertTrue(stop.is_set())
+        # The journal was checked (made) before it listened.
+        self.assertTrue(os.path.isdir(state))
+        self.assertEqual([], self.cloud.requests)

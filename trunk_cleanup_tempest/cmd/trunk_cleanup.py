@@ -24,7 +24,6 @@ import argparse
 import logging
 import os
 import re
-import signal
 import sys
 import threading
 import uuid
@@ -438,45 +437,24 @@ def watch_conf(args):
 def watch(args, clients, out, stop=None, conf=None):
     """Run the cleanup service until SIGTERM (or ``stop`` is set)."""
     from trunk_cleanup_tempest.watch import service
+    from trunk_cleanup_tempest.watch import serving
 
     _require_trunks(clients)
     conf = conf or watch_conf(args)
-    watcher = service.Watcher(clients, workers=args.workers,
-                              timeout=args.timeout, interval=args.interval,
-                              sweep_older_than=(args.sweep_older_than
-                                                if args.sweep_orphans
-                                                else None),
-                              sweep_orphans=args.sweep_orphans,
-                              max_wait=args.max_wait.total_seconds(),
-                              journal=service.Journal(args.state_dir))
-    # A journal it cannot write would make it put back every notification.
-    watcher.check_journal()
-    listener = service.listener(conf, watcher, args.transport_url,
-                                args.exchange)
-    stop = stop or threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sweeper = threading.Thread(target=watcher.sweep_forever,
-                               args=(args.sweep_interval,), daemon=True)
-    awaiter = threading.Thread(target=watcher.await_forever,
-                               args=(service.AWAIT_INTERVAL,), daemon=True)
-    # Notifications are handled side by side: a delete's end handled
-    # before (or while) its start is, is caught up by the start, or by
-    # asking Nova. The cleanups themselves run in the watcher's own pool.
-    listener.start(override_pool_size=args.workers)
-    watcher.resume()
-    sweeper.start()
-    awaiter.start()
-    logging.getLogger(__name__).info(
-        'watching %s for deleted servers; every %ss, retrying the '
-        'journal%s', service.TOPIC, args.sweep_interval,
-        ' and sweeping orphans' if args.sweep_orphans else '')
-    stop.wait()
-    # A notification waiting to go back to the queue goes now.
-    watcher.stopped.set()
-    listener.stop()
-    listener.wait()
-    watcher.stop()
+
+    def ready():
+        LOG.info('watching %s for deleted servers; every %ss, retrying the '
+                 'journal%s', service.TOPIC, args.sweep_interval,
+                 ' and sweeping orphans' if args.sweep_orphans else '')
+    serving.serve(conf, clients, args.state_dir,
+                  transport_url=args.transport_url, exchange=args.exchange,
+                  sweep_interval=args.sweep_interval, stop=stop,
+                  ready=ready, workers=args.workers, timeout=args.timeout,
+                  interval=args.interval,
+                  sweep_older_than=(args.sweep_older_than
+                                    if args.sweep_orphans else None),
+                  sweep_orphans=args.sweep_orphans,
+                  max_wait=args.max_wait.total_seconds())
     out.write('trunk-cleanup watch: stopped\n')
     return EXIT_CLEAN
 
