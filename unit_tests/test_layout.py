@@ -64,12 +64,28 @@ class TestLayout(base.BaseTestCase):
             PLUGIN, ['trunk_cleanup_localcloud']))
 
     def test_the_library_knows_nothing_of_tests_cli_or_watch(self):
+        # common/ is the tests' (their waiters and teardown).
+        self.assertEqual([], self.offenders(
+            PLUGIN, ['trunk_cleanup_tempest.tests',
+                     'trunk_cleanup_tempest.common',
+                     'trunk_cleanup_tempest.cmd',
+                     'trunk_cleanup_tempest.watch',
+                     'trunk_cleanup_localcloud', 'tempest.test',
+                     'tempest.scenario'], only='cleanup'))
+
+    def test_what_the_tests_share_needs_no_tempest_run(self):
+        # The functional tests and their cloud-side cleaner use common/
+        # with no tempest.conf: it may use the library and tempest.lib,
+        # not the scenario tests, tempest's test classes or its config.
         self.assertEqual([], self.offenders(
             PLUGIN, ['trunk_cleanup_tempest.tests',
                      'trunk_cleanup_tempest.cmd',
                      'trunk_cleanup_tempest.watch',
                      'trunk_cleanup_localcloud', 'tempest.test',
-                     'tempest.scenario'], only='cleanup'))
+                     'tempest.scenario', 'tempest.config',
+                     'tempest.common'], only='common'))
+        self.assertIn('trunk_cleanup_tempest.cleanup',
+                      imports(PLUGIN)['common/waiters.py'])
 
     def test_the_services_side_of_the_local_cloud_imports_nothing_of_ours(
             self):
