@@ -40,6 +40,7 @@ from trunk_cleanup_localcloud import cli as localcloud_cmd
 from trunk_cleanup_localcloud import cloud as cloud_mod
 from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.common import trunks as tc_trunks
 from trunk_cleanup_tempest.services import clients as clients_mod
 
 
@@ -138,7 +139,8 @@ class FunctionalTestCase(base.BaseTestCase):
             sub_ports=[{'port_id': p['id'], 'segmentation_type': 'vlan',
                         'segmentation_id': 100 + i}
                        for i, p in enumerate(subs)])['trunk']
-        self.addCleanup(self.delete_trunk, clients, trunk['id'])
+        self.addCleanup(tc_trunks.delete_trunk, clients.trunks_client,
+                        trunk['id'])
         if tag:
             clients.tags_client.create_tag('trunks', trunk['id'], tag)
         return trunk, parent, subs
@@ -150,7 +152,8 @@ class FunctionalTestCase(base.BaseTestCase):
             port_id=parent_id, sub_ports=[{
                 'port_id': sub['id'], 'segmentation_type': 'vlan',
                 'segmentation_id': 100}])['trunk']
-        self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
+        self.addCleanup(tc_trunks.delete_trunk, self.demo.trunks_client,
+                        trunk['id'])
         return trunk
 
     def orphan(self, subports=2, clients=None, tag=None):
@@ -177,7 +180,8 @@ class FunctionalTestCase(base.BaseTestCase):
                     {'port_id': p['id'], 'segmentation_type': 'vlan',
                      'segmentation_id': 100 + i}
                     for i, p in enumerate(subs)])['trunk']
-            self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
+            self.addCleanup(tc_trunks.delete_trunk, self.demo.trunks_client,
+                            trunk['id'])
             self.demo.tags_client.create_tag('trunks', trunk['id'], tag)
             made.append(trunk)
         return made
@@ -210,17 +214,6 @@ class FunctionalTestCase(base.BaseTestCase):
         """What ``watch`` on the local cloud has logged."""
         with open(self.cloud.layout().processes.log(name)) as f:
             return f.read()
-
-    def delete_trunk(self, clients, trunk_id):
-        try:
-            subs = clients.trunks_client.list_subports_of_trunk(
-                trunk_id)['sub_ports']
-            if subs:
-                clients.trunks_client.delete_subports_from_trunk(
-                    trunk_id, [{'port_id': s['port_id']} for s in subs])
-            clients.trunks_client.delete_trunk(trunk_id)
-        except lib_exc.NotFound:
-            pass
 
     def boot(self, port_id, clients=None):
         clients = clients or self.demo

@@ -26,6 +26,8 @@ import threading
 from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 
+from trunk_cleanup_tempest.common import trunks as tc_trunks
+
 
 class TrunkCleaner(threading.Thread):
 
@@ -70,9 +72,7 @@ class TrunkCleaner(threading.Thread):
     def clean(self, trunk):
         client = self.admin.trunks_client
         subports = [s['port_id'] for s in trunk['sub_ports']]
-        if subports:
-            client.delete_subports_from_trunk(
-                trunk['id'], [{'port_id': p} for p in subports])
+        tc_trunks.detach_subports(client, trunk['id'], subports)
         client.delete_trunk(trunk['id'])
         self.bound.discard(trunk['id'])
         if self.leak_subport and subports:

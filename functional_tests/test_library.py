@@ -21,6 +21,7 @@ from tempest.lib import exceptions as lib_exc
 from functional_tests import base
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import evidence
+from trunk_cleanup_tempest.common import trunks as tc_trunks
 from trunk_cleanup_tempest.watch import service
 
 
@@ -113,7 +114,8 @@ class TestRealLeftovers(base.FunctionalTestCase):
         other = self.port(self.network()['id'])
         late = self.demo.trunks_client.create_trunk(
             port_id=other['id'])['trunk']
-        self.addCleanup(self.delete_trunk, self.demo, late['id'])
+        self.addCleanup(tc_trunks.delete_trunk, self.demo.trunks_client,
+                        late['id'])
         self.demo.interfaces_client.create_interface(
             server, port_id=other['id'])
         # Before that trunk's own teardown: Neutron keeps a bound one.

@@ -39,6 +39,7 @@ from tempest.lib.common.utils import test_utils
 from functional_tests import base
 from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.common import trunks as tc_trunks
 
 RESULTS = 'safety.jsonl'
 UNAVAILABLE = 'HTTPServiceUnavailable'
@@ -412,7 +413,8 @@ class SafetySuite(base.FunctionalTestCase):
             project_id=project, sub_ports=[{
                 'port_id': sub['id'], 'segmentation_type': 'vlan',
                 'segmentation_id': 100}])['trunk']
-        self.addCleanup(self.delete_trunk, self.admin, trunk['id'])
+        self.addCleanup(tc_trunks.delete_trunk, self.admin.trunks_client,
+                        trunk['id'])
         self.admin.tags_client.create_tag('trunks', trunk['id'], tag)
         server = self.boot(parent['id'], other)
         self.addCleanup(test_utils.call_and_ignore_notfound_exc,

@@ -32,6 +32,7 @@ from functional_tests import base
 from trunk_cleanup_localcloud import cloud as cloud_mod
 from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_localcloud import services
+from trunk_cleanup_tempest.common import trunks as tc_trunks
 from trunk_cleanup_tempest.watch import service
 
 
@@ -140,7 +141,7 @@ class TestWatchBacklog(base.FunctionalTestCase):
         server = self.boot(parent['id'])
         self.delete_server(self.demo, server)
         # The user builds anew on the parent port Nova kept.
-        self.delete_trunk(self.demo, old['id'])
+        tc_trunks.delete_trunk(self.demo.trunks_client, old['id'])
         self.trunk_on(parent['id'])
         before = self.snapshot()
 
@@ -269,7 +270,8 @@ class TestWatchActiveActive(base.FunctionalTestCase):
                 port_id=parent['id'], sub_ports=[{
                     'port_id': sub['id'], 'segmentation_type': 'vlan',
                     'segmentation_id': 100 + i}])['trunk']
-            self.addCleanup(self.delete_trunk, self.demo, trunk['id'])
+            self.addCleanup(tc_trunks.delete_trunk, self.demo.trunks_client,
+                            trunk['id'])
             server = self.demo.servers_client.create_server(
                 name='active-active-%d' % i,
                 imageRef=self.cloud.state['image_id'],

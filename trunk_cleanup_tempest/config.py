@@ -73,8 +73,8 @@ TrunkCleanupGroup = [
                min=1,
                max=4094,
                help='How many subports the scale test puts on one trunk, to '
-                    'show that the cleanup makes one delete per port and no '
-                    'more calls as the count grows.'),
+                    'show that the cleanup deletes each of its ports once '
+                    'and leaves nothing.'),
     cfg.StrOpt('segmentation_type',
                default='vlan',
                choices=[('vlan', 'Each subport gets its own VLAN ID.'),

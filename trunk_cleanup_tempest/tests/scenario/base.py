@@ -12,6 +12,13 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+"""The scenario tests' base: servers on trunks, the cloud's promise, cleanup.
+
+What a test makes, how it waits (:mod:`trunk_cleanup_tempest.common.waiters`,
+bounded by ``[trunk_cleanup] cleanup_timeout``), what it asserts the cloud
+left, and how it proves the library cleans that to nothing.
+"""
+
 from oslo_log import log as logging
 from tempest.common import utils
 from tempest.common import waiters
@@ -22,6 +29,8 @@ from tempest.lib import exceptions as lib_exc
 from tempest.scenario import manager
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.common import trunks as tc_trunks
+from trunk_cleanup_tempest.common import waiters as tc_waiters
 from trunk_cleanup_tempest import config as tc_config
 
 CONF = config.CONF
@@ -52,6 +61,10 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
     def setUp(self):
         super().setUp()
         self.opts = CONF.trunk_cleanup
+        # Every wait, the tests' and the library's, is bounded alike.
+        self.bounds = {'timeout': self.opts.cleanup_timeout,
+                       'interval': self.opts.cleanup_interval}
+        self.counts_before = None
 
     # -- making things -------------------------------------------------
 
@@ -83,7 +96,8 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         trunk = self.trunks_client.create_trunk(
             name=data_utils.rand_name('trunk-cleanup'),
             port_id=parent['id'], sub_ports=sub_ports)['trunk']
-        self.addCleanup(self.delete_trunk_quietly, trunk['id'])
+        self.addCleanup(tc_trunks.delete_trunk, self.trunks_client,
+                        trunk['id'])
         return trunk, parent, subports
 
     @staticmethod
@@ -93,19 +107,6 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         if segmentation_type == 'vlan':
             body['segmentation_id'] = segmentation_id
         return body
-
-    def delete_trunk_quietly(self, trunk_id):
-        """Test teardown: subports off, then the trunk, whatever is left."""
-        try:
-            subs = self.trunks_client.list_subports_of_trunk(
-                trunk_id)['sub_ports']
-            if subs:
-                self.trunks_client.delete_subports_from_trunk(
-                    trunk_id, [{'port_id': s['port_id']} for s in subs])
-        except lib_exc.NotFound:
-            return
-        test_utils.call_and_ignore_notfound_exc(
-            self.trunks_client.delete_trunk, trunk_id)
 
     def boot_on_port(self, port, wait_until='ACTIVE', **kwargs):
         """A server on ``port``; once ACTIVE, its trunk wired, if any.
@@ -119,46 +120,18 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         if wait_until == 'ACTIVE' and self.opts.trunk_wired:
             for trunk in self.trunks_client.list_trunks(
                     port_id=port['id'])['trunks']:
-                self.wait_for_trunk(trunk['id'], 'ACTIVE', ports=True)
+                tc_waiters.wait_for_trunk_status(
+                    self.trunks_client, trunk['id'], 'ACTIVE',
+                    ports_client=self.ports_client, **self.bounds)
         return server
 
-    def wait_for_trunk(self, trunk_id, status, ports=False):
-        """Poll until the trunk has ``status``; logs what it went through.
-
-        :param ports: also wait until its parent and subports are ACTIVE.
-        """
-        seen = []
-
-        def reached():
-            trunk = self.trunks_client.show_trunk(trunk_id)['trunk']
-            if not seen or seen[-1] != trunk['status']:
-                seen.append(trunk['status'])
-            if trunk['status'] != status:
-                return False
-            if not ports:
-                return True
-            ids = [trunk['port_id']] + [s['port_id']
-                                        for s in trunk['sub_ports']]
-            return all(self.ports_client.show_port(i)['port']['status'] ==
-                       'ACTIVE' for i in ids)
-
-        done = test_utils.call_until_true(
-            reached, self.opts.cleanup_timeout, self.opts.cleanup_interval)
-        LOG.info('trunk %s status: %s', trunk_id, ' -> '.join(seen))
-        if not done:
-            self.fail('trunk %s (and its ports) not %s after %ss: it went '
-                      '%s; set [trunk_cleanup] trunk_wired = false if '
-                      'nothing wires ports in this cloud' % (
-                          trunk_id, status, self.opts.cleanup_timeout,
-                          ' -> '.join(seen)))
-
     def stand_up(self, count=None, segmentation_type=None):
-        """A server on a user's trunk, recorded.
+        """A server on a user's trunk, recorded, the project counted first.
 
-        :returns: (footprint, project counts before the ports were made)
+        :returns: the server's footprint
         """
         network = self.create_network_with_subnet()
-        counts = self.project_counts()
+        self.record_counts()
         trunk, parent, subports = self.create_trunk_with_subports(
             network, self.opts.subport_count if count is None else count,
             segmentation_type)
@@ -169,7 +142,7 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         self.assertEqual(sorted(p['id'] for p in subports),
                          sorted(s.port_id for s in
                                 footprint.trunks[0].subports))
-        return footprint, counts
+        return footprint
 
     def delete_server_and_wait(self, server_id, retry_on_error=True):
         """Delete the server and wait until it is gone.
@@ -195,24 +168,6 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
             waiters.wait_for_server_termination(self.servers_client,
                                                 server_id, ignore_error=True)
 
-    def fault_of(self, server_id):
-        """The fault Nova recorded for a server it left in ERROR.
-
-        Nova sets the server's state before it records the fault, so a
-        waiter that saw ERROR may have read no fault yet: poll for it.
-        """
-        seen = {}
-
-        def recorded():
-            seen.update(self.servers_client.show_server(server_id)['server'])
-            return 'fault' in seen
-        if not test_utils.call_until_true(recorded, self.opts.cleanup_timeout,
-                                          self.opts.cleanup_interval):
-            self.fail('server %s (%s) has no fault after %ss'
-                      % (server_id, seen.get('status'),
-                         self.opts.cleanup_timeout))
-        return seen['fault']
-
     # -- observing -----------------------------------------------------
 
     def project_counts(self):
@@ -220,23 +175,13 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         return (len(self.ports_client.list_ports()['ports']),
                 len(self.trunks_client.list_trunks()['trunks']))
 
-    def wait_for_leftovers(self, footprint, condition, what):
-        """Poll the library's inspection until ``condition`` holds.
+    def record_counts(self):
+        """Keep the project's counts: the cleanup must bring it back there.
 
-        :returns: the last :class:`Leftovers` seen
-        :raises: a test failure naming ``what`` and the last state seen
+        Taken once the test's network is made (its DHCP port stays until
+        the network's teardown), before the ports of the trunk.
         """
-        seen = {}
-
-        def check():
-            seen['left'] = cleanup.inspect(self.os_primary, footprint)
-            return condition(seen['left'])
-
-        if not test_utils.call_until_true(check, self.opts.cleanup_timeout,
-                                          self.opts.cleanup_interval):
-            self.fail('%s: not reached in %ss; last seen: %s' % (
-                what, self.opts.cleanup_timeout, seen['left'].to_dict()))
-        return seen['left']
+        self.counts_before = self.project_counts()
 
     def assert_promised_state(self, footprint, user_parent=True,
                               linked=True):
@@ -253,16 +198,16 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         sub_ids = [s.port_id for s in record.subports]
         promise = self.opts.expected_after_server_delete
         if promise == tc_config.EXPECT_REMOVED and linked:
-            left = self.wait_for_leftovers(
-                footprint, lambda lo: not any(
+            left = tc_waiters.wait_for_leftovers(
+                self.os_primary, footprint, lambda lo: not any(
                     lo.trunks[t].present for t in footprint.trunk_ids) and
                 not any(lo.ports[p].present for p in sub_ids),
-                'the cloud removing the trunk and subports')
+                'the cloud removing the trunk and subports', **self.bounds)
         else:
-            left = self.wait_for_leftovers(
-                footprint, lambda lo: not lo.ports[
+            left = tc_waiters.wait_for_leftovers(
+                self.os_primary, footprint, lambda lo: not lo.ports[
                     record.parent_port_id].device_id,
-                'the cloud unbinding the parent port')
+                'the cloud unbinding the parent port', **self.bounds)
             if promise == tc_config.EXPECT_LEFT:
                 trunk = left.trunks[record.trunk_id]
                 self.assertTrue(trunk.present, 'the cloud removed the trunk')
@@ -271,7 +216,9 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
                     # Unwired with its server, not left ACTIVE. (ML2/OVN
                     # makes a trunk ACTIVE from the start, so one that was
                     # never bound may stay so.)
-                    self.wait_for_trunk(record.trunk_id, 'DOWN')
+                    tc_waiters.wait_for_trunk_status(
+                        self.trunks_client, record.trunk_id, 'DOWN',
+                        **self.bounds)
         parent = left.ports[record.parent_port_id]
         if user_parent:
             # Nova keeps a port it was given, but unbinds it.
@@ -293,8 +240,10 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         return cleanup.Footprint(project_id=recorded.project_id,
                                  trunks=recorded.trunks, server_id=server_id)
 
-    def delete_and_prove_cleanup(self, footprint, counts, user_parent=True):
+    def delete_and_prove_cleanup(self, footprint, user_parent=True):
         """Delete the server, check the promise, clean, check nothing left.
+
+        The project must be back to ``counts_before`` (see record_counts).
 
         :returns: (the leftovers the cloud promised, the cleanup report)
         """
@@ -303,21 +252,22 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
             'device_id'] == footprint.server_id
         self.delete_server_and_wait(footprint.server_id)
         left = self.assert_promised_state(footprint, user_parent, linked)
-        return left, self.clean_and_assert_nothing_left(footprint, counts)
+        return left, self.clean_and_assert_nothing_left(footprint)
 
     def run_cleanup(self, footprint, **kwargs):
-        return cleanup.cleanup(self.os_primary, footprint,
-                               timeout=self.opts.cleanup_timeout,
-                               interval=self.opts.cleanup_interval,
+        return cleanup.cleanup(self.os_primary, footprint, **self.bounds,
                                **kwargs)
 
-    def clean_and_assert_nothing_left(self, footprint, counts_before):
+    def clean_and_assert_nothing_left(self, footprint):
         """Clean with the library: its default keeps a user's parent port.
 
         A dry run shows the default (the parent port is kept, as Nova
         keeps it, unless Nova created it); then the test, which made the
-        port, asks for it to be deleted too, and nothing is left.
+        port, asks for it to be deleted too, and nothing is left: the
+        project is back to ``counts_before``.
         """
+        self.assertIsNotNone(self.counts_before,
+                             'record_counts() was not called')
         record = footprint.trunks[0]
         dry = self.run_cleanup(footprint, dry_run=True, delete_parent=False)
         kept = [k['id'] for k in dry.kept]
@@ -332,7 +282,7 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         self.assertTrue(report.clean, str(report))
         left = cleanup.inspect(self.os_primary, footprint)
         self.assertEqual([], left.present)
-        self.assertEqual(counts_before, self.project_counts())
+        self.assertEqual(self.counts_before, self.project_counts())
         # A second run has nothing to do.
         self.assertEqual([], self.run_cleanup(footprint,
                                               delete_parent=True).actions)
