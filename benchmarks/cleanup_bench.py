@@ -196,7 +196,28 @@ def unbounded(clients, tag):
          for t in trunks for p in subs[t['id']] + [t['port_id']]]]
     for calls in phases:
         with futures.ThreadPoolExecutor(min(len(calls), 256)) as pool:
-            list(pool.map(lambda call: call(), calls))
+            list(pool.map(through_the_gateway, calls))
+
+
+def through_the_gateway(call, attempts=3):
+    """The call, made again when the proxy says Neutron did not answer.
+
+    At 256 calls at once an overloaded API drops connections (a 502 from
+    the proxy); the write may have landed, so a 404 on the next try is
+    done too.
+    """
+    for attempt in range(attempts):
+        try:
+            return call()
+        except lib_exc.NotFound:
+            if not attempt:
+                raise
+            return None
+        except lib_exc.UnexpectedResponseCode as exc:
+            if (getattr(exc, 'resp', None) is None or
+                    exc.resp.status not in (502, 503, 504) or
+                    attempt == attempts - 1):
+                raise
 
 
 def cloud_limit(clients, calls):

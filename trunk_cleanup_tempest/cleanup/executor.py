@@ -525,10 +525,3 @@ def _kind(step):
     if step.action in (planner.ENABLE_TRUNK, planner.DELETE_TRUNK):
         return leftovers.TRUNK
     return leftovers.PORT
-
-
-# Kept for the callers outside the library that still import these from
-# here (trunk_cleanup_tempest/cmd, the scenario tests): the package's
-# public face has them now. Remove once those callers use it.
-CONNECTION_ERRORS = errors.CONNECTION_ERRORS
-error_text = errors.error_text

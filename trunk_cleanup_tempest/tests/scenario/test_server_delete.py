@@ -93,7 +93,7 @@ class InheritSegmentationTest(base.TrunkCleanupScenarioTest):
             # in-tree ML2/OVS and ML2/OVN drivers register "vlan" alone.
             raise self.skipException(
                 'This cloud does not support the "inherit" segmentation '
-                'type: %s' % cleanup.executor.error_text(exc))
+                'type: %s' % cleanup.error_text(exc))
         server = self.boot_on_port(parent)
         footprint = cleanup.record_server(self.os_primary, server['id'],
                                           parent_created_by='user')
@@ -172,7 +172,7 @@ class ParentPortOwnerTest(base.TrunkCleanupScenarioTest):
             # ML2/OVN can. Only the cloud knows which it runs.
             raise self.skipException(
                 'This cloud cannot make a trunk on the port of a running '
-                'server: %s' % cleanup.executor.error_text(exc))
+                'server: %s' % cleanup.error_text(exc))
         self.addCleanup(tc_trunks.delete_trunk, self.trunks_client,
                         trunk['id'])
         footprint = cleanup.record_server(self.os_primary, server['id'],
