@@ -56,7 +56,7 @@ from trunk_cleanup_localcloud import cloud as cloud_mod
 from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import listing
-from trunk_cleanup_tempest.services import clients as clients_mod
+from trunk_cleanup_tempest import clients as clients_mod
 
 
 def build_parser():

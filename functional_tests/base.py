@@ -40,8 +40,8 @@ from trunk_cleanup_localcloud import cli as localcloud_cmd
 from trunk_cleanup_localcloud import cloud as cloud_mod
 from trunk_cleanup_localcloud import faultproxy
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest import clients as clients_mod
 from trunk_cleanup_tempest.common import trunks as tc_trunks
-from trunk_cleanup_tempest.services import clients as clients_mod
 
 
 # A source tree whose ``trunk-cleanup`` the tests run instead of this one.

@@ -271,7 +271,7 @@ class TestBadInput(CommandTestCase):
 
     def test_missing_credentials_never_print_the_password(self):
         def factory():
-            from trunk_cleanup_tempest.services import clients
+            from trunk_cleanup_tempest import clients
             return clients.from_environ({'OS_PASSWORD': 's3cr3t-pw'})
         err = self.assertBadInput(('orphans',), 'auth_url',
                                   factory=factory)

@@ -34,7 +34,7 @@ from tempest.lib.services.compute import servers_client
 from tempest.lib.services.network import ports_client
 from tempest.lib.services.network import trunks_client
 
-from trunk_cleanup_tempest.services import clients
+from trunk_cleanup_tempest import clients
 
 ENV = {'OS_AUTH_URL': 'http://keystone.invalid:5000/v3',
        'OS_USERNAME': 'demo', 'OS_PASSWORD': 'pw', 'OS_PROJECT_NAME': 'demo',

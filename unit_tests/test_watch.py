@@ -28,7 +28,7 @@ from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
-from trunk_cleanup_tempest.services import clients as clients_mod
+from trunk_cleanup_tempest import clients as clients_mod
 from trunk_cleanup_tempest.watch import service
 from trunk_cleanup_tempest.watch import serving
 from unit_tests import base

@@ -32,8 +32,8 @@ from oslo_config import cfg
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest import clients as clients_mod
 from trunk_cleanup_tempest.cmd import output
-from trunk_cleanup_tempest.services import clients as clients_mod
 
 LOG = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ import oslo_messaging
 from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.services import clients as clients_mod
+from trunk_cleanup_tempest import clients as clients_mod
 from trunk_cleanup_tempest.watch import awaiting as awaiting_mod
 
 LOG = logging.getLogger(__name__)
