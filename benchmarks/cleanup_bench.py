@@ -218,6 +218,8 @@ def through_the_gateway(call, attempts=3):
                     exc.resp.status not in (502, 503, 504) or
                     attempt == attempts - 1):
                 raise
+        # A moment for the API to drain, longer each time.
+        time.sleep(0.5 * (attempt + 1))
 
 
 def cloud_limit(clients, calls):

@@ -308,6 +308,32 @@ class TestWatchArguments(CommandTestCase):
         self.assertEqual('trunk-cleanup: error: config: cannot parse '
                          '%s:3\n' % path, err)
 
+    def served_with(self, *extra):
+        """What the command hands ``watch``'s loop, from its arguments."""
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'nova.conf')
+        with open(path, 'w') as f:
+            f.write('[DEFAULT]\n')
+        serve = self.useFixture(fixtures.MockPatch(
+            'trunk_cleanup_tempest.watch.serving.serve')).mock
+        code, out, err = self.run_cli('watch', '--config-file', path,
+                                      '--state-dir', os.path.dirname(path),
+                                      *extra)
+        self.assertEqual((0, 'trunk-cleanup watch: stopped\n', ''),
+                         (code, out, err))
+        return serve.call_args.kwargs
+
+    def test_watch_sweeps_no_orphans_unless_asked(self):
+        served = self.served_with()
+        self.assertIs(False, served['sweep_orphans'])
+        self.assertIsNone(served['sweep_older_than'])
+
+    def test_watch_sweeps_orphans_older_than_asked(self):
+        served = self.served_with('--sweep-orphans', '--sweep-older-than',
+                                  '2h')
+        self.assertIs(True, served['sweep_orphans'])
+        self.assertEqual(7200, served['sweep_older_than'].total_seconds())
+
 
 class TestHelp(CommandTestCase):
 

@@ -172,6 +172,31 @@ class TestRecordOne(base.TestCase):
         self.assertEqual([('GET', self.server), ('GET', 'ports'),
                           ('GET', 'trunks')], self.calls())
 
+    def test_a_gone_server_is_linked_only_by_ports_nova_bound(self):
+        # device_id is free text: a port whose owner is not Nova's, or of
+        # another project than the one asked for, links nothing to it.
+        self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.ports[self.parent]['device_owner'] = 'network:dhcp'
+        self.assertRaises(cleanup.NotFound, cleanup.record, self.clients,
+                          server_id=self.server)
+        self.cloud.ports[self.parent]['device_owner'] = 'compute:nova'
+        self.assertRaises(cleanup.NotFound, cleanup.record, self.clients,
+                          server_id=self.server, project_id='theirs')
+        fp = cleanup.record(self.clients, server_id=self.server,
+                            project_id=self.live.project_id)
+        self.assertEqual([self.trunk], fp.trunk_ids)
+
+    def test_a_gone_server_s_ports_are_read_past_a_page_cap(self):
+        self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.neutron_page_cap = 1
+        # The parent on the last page: other ports of the server first.
+        for _ in range(3):
+            self.cloud.add_port(device_id=self.server,
+                                device_owner='compute:nova')
+        self.cloud.ports[self.parent] = self.cloud.ports.pop(self.parent)
+        fp = cleanup.record(self.clients, server_id=self.server)
+        self.assertEqual([self.trunk], fp.trunk_ids)
+
     def test_a_gone_server_no_port_names(self):
         self.cloud.delete_server(self.server)
         exc = self.assertRaises(cleanup.NotFound, cleanup.record,

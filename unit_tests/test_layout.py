@@ -17,6 +17,7 @@
 import ast
 import os
 
+import fixtures
 from oslotest import base
 
 import trunk_cleanup_localcloud
@@ -40,8 +41,16 @@ def imports(folder):
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
                     names.update(a.name for a in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module:
-                    names.update('%s.%s' % (node.module, a.name)
+                elif isinstance(node, ast.ImportFrom):
+                    module = node.module or ''
+                    if node.level:
+                        # Relative: resolved from the importing package.
+                        package = os.path.relpath(root, os.path.dirname(
+                            folder)).split(os.sep)
+                        package = package[:len(package) - node.level + 1]
+                        module = '.'.join(package + ([module] if module
+                                                     else []))
+                    names.update('%s.%s' % (module, a.name)
                                  for a in node.names)
             found[os.path.relpath(path, folder)] = names
     return found
@@ -71,7 +80,18 @@ class TestLayout(base.BaseTestCase):
                      'trunk_cleanup_tempest.cmd',
                      'trunk_cleanup_tempest.watch',
                      'trunk_cleanup_localcloud', 'tempest.test',
-                     'tempest.scenario'], only='cleanup'))
+                     'tempest.scenario', 'tempest.config',
+                     'tempest.common'], only='cleanup'))
+
+    def test_the_command_and_watch_use_the_library_s_face_alone(self):
+        # Its modules may change behind cleanup/__init__.
+        for room in ('cmd', 'watch'):
+            behind = sorted(
+                '%s imports %s' % (path, name)
+                for path, names in imports(PLUGIN).items()
+                if path.startswith(room) for name in names
+                if name.startswith('trunk_cleanup_tempest.cleanup.'))
+            self.assertEqual([], behind)
 
     def test_what_the_tests_share_needs_no_tempest_run(self):
         # The functional tests and their cloud-side cleaner use common/
@@ -103,3 +123,12 @@ class TestLayout(base.BaseTestCase):
                       imports(LOCALCLOUD)['cli.py'])
         self.assertNotEqual([], self.offenders(
             LOCALCLOUD, ['trunk_cleanup_tempest']))
+
+    def test_relative_imports_are_resolved(self):
+        folder = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                              'pkg')
+        os.makedirs(os.path.join(folder, 'sub'))
+        with open(os.path.join(folder, 'sub', 'mod.py'), 'w') as f:
+            f.write('from . import sibling\nfrom ..other import thing\n')
+        self.assertEqual({'pkg.sub.sibling', 'pkg.other.thing'},
+                         imports(folder)['sub/mod.py'])

@@ -19,6 +19,7 @@ import signal
 import ssl
 import threading
 import time
+from unittest import mock
 
 import fixtures
 from keystoneauth1 import exceptions as ksa_exc
@@ -706,3 +707,30 @@ class TestServe(base.TestCase):
         # The journal was checked (made) before it listened.
         self.assertTrue(os.path.isdir(state))
         self.assertEqual([], self.cloud.requests)
+
+    def test_sweeps_no_orphans_unless_asked(self):
+        made = self.useFixture(fixtures.MockPatchObject(
+            service, 'Watcher', side_effect=RuntimeError('made'))).mock
+        self.assertRaises(RuntimeError, serving.serve, None, self.clients,
+                          '/nowhere', workers=1)
+        self.assertIs(False, made.call_args.kwargs['sweep_orphans'])
+        self.assertIsNone(made.call_args.kwargs['sweep_older_than'])
+
+    def test_stops_listening_before_it_stops_cleaning(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
+        order = mock.Mock()
+        watcher = order.watcher
+        watcher.workers = 1
+        self.useFixture(fixtures.MockPatchObject(
+            service, 'Watcher', return_value=watcher))
+        self.useFixture(fixtures.MockPatchObject(
+            service, 'listener', return_value=order.listener))
+        stop = threading.Event()
+        stop.set()
+        serving.serve(None, self.clients, '/nowhere', stop=stop)
+        calls = [c[0] for c in order.mock_calls
+                 if c[0] in ('watcher.stopped.set', 'listener.stop',
+                             'listener.wait', 'watcher.stop')]
+        self.assertEqual(['watcher.stopped.set', 'listener.stop',
+                          'listener.wait', 'watcher.stop'], calls)

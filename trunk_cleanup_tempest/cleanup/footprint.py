@@ -283,6 +283,28 @@ def record_ports(clients, port_ids, server_id=None, project_id=None,
                      trunks=records, server_id=server_id)
 
 
+def _ports_naming(clients, server_id, project_id=None):
+    """The ports that still name a gone server as Nova binds them.
+
+    Every page of them; and, as for a live server (:func:`_nova_bound`),
+    only ports with a ``compute:`` owner, of ``project_id`` when it is
+    known: ``device_id`` is free text an admin may set on any port.
+
+    :raises NotFound: they are of several projects and none was named.
+    """
+    ports = [p for p in listing.paginated(
+        clients.ports_client.list_ports, 'ports', device_id=server_id)
+        if (p.get('device_owner') or '').startswith('compute:') and
+        project_id in (None, p.get('project_id') or p.get('tenant_id'))]
+    projects = {p.get('project_id') or p.get('tenant_id') for p in ports}
+    if len(projects) > 1:
+        raise errors.NotFound(
+            'server %s not found, and ports of %d projects (%s) name it: '
+            'name its trunk instead' % (server_id, len(projects),
+                                        ', '.join(sorted(projects))))
+    return [p['id'] for p in ports]
+
+
 def record_trunk(clients, trunk_id, parent_created_by=CREATED_BY_UNKNOWN):
     """Record a trunk that an operator names (its server may be gone).
 
@@ -334,11 +356,12 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
 
     Callers come here, so what links a gone server to its trunks is
     decided in one place. Once Nova no longer shows a server, only ports
-    do: by default the ones whose ``device_id`` still names it (a lost
-    unbind leaves them; the operator's command); with ``server_ports``
-    (the ports Nova named in the notification of the delete: ``watch``)
-    those instead, and also while the server still shows but stands on no
-    trunk (Nova unbinds its ports before the server is gone).
+    do: by default the ones whose ``device_id`` still names it, as Nova
+    binds ports (a lost unbind leaves them; the operator's command); with
+    ``server_ports`` (the ports Nova named in the notification of the
+    delete: ``watch``) those instead, and also while the server still
+    shows but stands on no trunk (Nova unbinds its ports before the server
+    is gone).
 
     :param parent_created_by: as for :func:`record_server`; for a trunk or
         a parent port, None is ``'unknown'``.
@@ -347,8 +370,9 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     :param subports_before: as for :func:`record_server`.
     :param server_ports: the server's port IDs (a list, even empty), as
         Nova named them.
-    :param project_id: a gone server's project, for what its ports lead
-        to (default: the first trunk's).
+    :param project_id: a gone server's project: the footprint's (default:
+        the first trunk's), and the only one whose ports link the server
+        by ``device_id``.
     :param live_only: no fallback: the server must exist (``record`` of a
         live server, to keep before its delete).
     :returns: a :class:`Footprint`; for a live server on no trunk, one
@@ -375,9 +399,7 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     if live is not None and (live.trunks or server_ports is None):
         return live
     if server_ports is None:
-        # The ports that still name it, from one list call.
-        server_ports = [p['id'] for p in clients.ports_client.list_ports(
-            device_id=server_id)['ports']]
+        server_ports = _ports_naming(clients, server_id, project_id)
     found = record_ports(clients, server_ports, server_id, project_id,
                          created_before)
     if found is not None:

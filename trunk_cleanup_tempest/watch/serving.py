@@ -27,7 +27,8 @@ from trunk_cleanup_tempest.watch import service
 
 def serve(conf, clients, state_dir, transport_url=None,
           exchange=service.EXCHANGE, sweep_interval=300, stop=None,
-          ready=None, **options):
+          ready=None, *, sweep_orphans=False, sweep_older_than=None,
+          **options):
     """Run the service until SIGTERM or SIGINT (or ``stop`` is set).
 
     :param conf: the oslo.config options that name the bus.
@@ -38,12 +39,17 @@ def serve(conf, clients, state_dir, transport_url=None,
     :param stop: a :class:`threading.Event` that ends the service.
     :param ready: called once it listens and its threads run (the command
         says so).
-    :param options: the :class:`~.service.Watcher`'s (``workers``,
-        ``timeout``, ``interval``, ``sweep_orphans``...).
+    :param sweep_orphans: also sweep every project's proven orphans;
+        off unless asked for, as ``--sweep-orphans`` is.
+    :param sweep_older_than: the youngest orphan a sweep cleans
+        (:class:`datetime.timedelta`).
+    :param options: the :class:`~.service.Watcher`'s others (``workers``,
+        ``timeout``, ``interval``, ``max_wait``).
     :raises OSError: the journal cannot be written.
     """
     watcher = service.Watcher(clients, journal=service.Journal(state_dir),
-                              **options)
+                              sweep_orphans=sweep_orphans,
+                              sweep_older_than=sweep_older_than, **options)
     # A journal it cannot write would make it put back every notification.
     watcher.check_journal()
     listener = service.listener(conf, watcher, transport_url, exchange)
