@@ -239,6 +239,24 @@ class TestBadInput(base.FunctionalTestCase):
             'server %s not found' % server,
             *self.cli('cleanup', '--server', server, '--yes'))
 
+    def test_a_port_that_only_names_a_gone_server_is_not_its_trunk(self):
+        # device_id is free text a port's owner may set: a user's trunk
+        # whose parent names a deleted server but that Nova never bound
+        # (no compute: owner) is that user's, still wanted, not the
+        # server's leftover.
+        server = self.boot(self.port(self.network()['id'])['id'])
+        self.delete_server(self.demo, server)
+        trunk, parent, _ = self.trunk()
+        self.demo.ports_client.update_port(
+            parent['id'], device_id=server, device_owner='baremetal:none')
+        self.assertOneLineError(
+            'server %s not found' % server,
+            *self.cli('cleanup', '--server', server, '--yes',
+                      '--delete-parent-port'))
+        kept = self.demo.trunks_client.show_trunk(trunk['id'])['trunk']
+        self.assertEqual(2, len(kept['sub_ports']))
+        self.demo.ports_client.show_port(parent['id'])
+
     def test_unknown_trunk(self):
         trunk = str(uuid.uuid4())
         self.assertOneLineError('trunk %s not found' % trunk,
