@@ -314,6 +314,8 @@ class Executor:
         writes with ``If-Match``: a 412 (the trunk changed) is planned
         anew, a 409 ``TrunkInUse`` (its parent is bound) is tried again,
         and the next read says whether the change is new use.
+
+        :returns: the step's one action, as every step returns its actions.
         """
         tid = step.trunk_id
 
@@ -325,7 +327,9 @@ class Executor:
                 self._replan(plan, tid)
                 return False
 
-        return self._outcome(what, call)
+        outcome, detail = self._outcome(what, call)
+        return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
+                              detail)]
 
     # -- steps ------------------------------------------------------------
 
@@ -339,10 +343,7 @@ class Executor:
             self.revisions[tid] = body['trunk'].get('revision_number')
             return True
 
-        outcome, detail = self._trunk_step(plan, step,
-                                           'enable trunk %s' % tid, write)
-        return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
-                              detail)]
+        return self._trunk_step(plan, step, 'enable trunk %s' % tid, write)
 
     def _wait_parent_unbound(self, plan, step):
         port_id = step.resource_ids[0]
@@ -398,10 +399,7 @@ class Executor:
                        'trunks/%s' % tid, tid)
             return True
 
-        outcome, detail = self._trunk_step(plan, step,
-                                           'delete trunk %s' % tid, write)
-        return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
-                              detail)]
+        return self._trunk_step(plan, step, 'delete trunk %s' % tid, write)
 
     def _delete_ports(self, plan, step):
         ports = self.clients.ports_client
