@@ -21,6 +21,7 @@ import uuid
 
 import fixtures
 from tempest.lib.common.utils import data_utils
+from tempest.lib import exceptions as lib_exc
 
 from functional_tests import base
 from trunk_cleanup_localcloud import faultproxy
@@ -239,23 +240,30 @@ class TestBadInput(base.FunctionalTestCase):
             'server %s not found' % server,
             *self.cli('cleanup', '--server', server, '--yes'))
 
-    def test_a_port_that_only_names_a_gone_server_is_not_its_trunk(self):
-        # device_id is free text a port's owner may set: a user's trunk
-        # whose parent names a deleted server but that Nova never bound
-        # (no compute: owner) is that user's, still wanted, not the
-        # server's leftover.
-        server = self.boot(self.port(self.network()['id'])['id'])
+    def test_another_project_s_port_naming_a_gone_server_is_not_its(self):
+        # device_id is free text any port's owner may set, and so is a
+        # compute: owner: an admin cleaning a gone server across projects
+        # takes the server's project from Nova, and leaves the trunk of
+        # another project whose parent names the server too.
+        mine, my_parent, _ = self.trunk()
+        theirs, their_parent, _ = self.trunk(clients=self.admin)
+        server = self.boot(my_parent['id'])
         self.delete_server(self.demo, server)
-        trunk, parent, _ = self.trunk()
-        self.demo.ports_client.update_port(
-            parent['id'], device_id=server, device_owner='baremetal:none')
-        self.assertOneLineError(
-            'server %s not found' % server,
-            *self.cli('cleanup', '--server', server, '--yes',
-                      '--delete-parent-port'))
-        kept = self.demo.trunks_client.show_trunk(trunk['id'])['trunk']
+        for port in (my_parent, their_parent):
+            # Nova's unbind of mine was lost; theirs only claims it.
+            self.admin.ports_client.update_port(
+                port['id'], device_id=server, device_owner='compute:nova')
+        code, out, err = self.cli(
+            'cleanup', '--server', server, '--all-projects',
+            '--unbind-stale', '--delete-parent-port', '--yes',
+            env=self.admin_env)
+        self.assertEqual(0, code, out + err)
+        self.assertRaises(lib_exc.NotFound,
+                          self.demo.trunks_client.show_trunk, mine['id'])
+        kept = self.admin.trunks_client.show_trunk(theirs['id'])['trunk']
         self.assertEqual(2, len(kept['sub_ports']))
-        self.demo.ports_client.show_port(parent['id'])
+        self.assertEqual(server, self.admin.ports_client.show_port(
+            their_parent['id'])['port']['device_id'])
 
     def test_unknown_trunk(self):
         trunk = str(uuid.uuid4())

@@ -234,7 +234,8 @@ class TestBadInput(CommandTestCase):
                 (('inspect', '--trunk', missing),
                  'trunk %s not found' % missing),
                 (('inspect', '--server', missing),
-                 'server %s not found, and no port names it' % missing),
+                 'server %s not found, and no port of its project that '
+                 'Nova bound' % missing),
                 (('inspect', '--footprint', '/no/such/file'),
                  'No such file'),
                 (('cleanup', '--footprint', '-'), 'not JSON'),

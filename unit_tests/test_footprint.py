@@ -15,7 +15,10 @@
 import datetime
 import json
 
+import fixtures
+
 from trunk_cleanup_tempest import cleanup
+from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from unit_tests import base
 from unit_tests import fake_cloud
@@ -169,8 +172,8 @@ class TestRecordOne(base.TestCase):
         # Found by ports, who made the parent is not known.
         self.assertEqual(fp_mod.CREATED_BY_UNKNOWN,
                          fp.trunks[0].parent_created_by)
-        self.assertEqual([('GET', self.server), ('GET', 'ports'),
-                          ('GET', 'trunks')], self.calls())
+        self.assertEqual([('GET', self.server), ('GET', 'detail'),
+                          ('GET', 'ports'), ('GET', 'trunks')], self.calls())
 
     def test_a_gone_server_is_linked_only_by_ports_nova_bound(self):
         # device_id is free text: a port whose owner is not Nova's, or of
@@ -185,6 +188,40 @@ class TestRecordOne(base.TestCase):
         fp = cleanup.record(self.clients, server_id=self.server,
                             project_id=self.live.project_id)
         self.assertEqual([self.trunk], fp.trunk_ids)
+
+    def test_a_gone_server_s_name_on_another_project_s_port_links_nothing(
+            self):
+        # Any project's member may write a server's ID, and a compute:
+        # owner, on its own port: that port is not the server's.
+        self.cloud.delete_server(self.server, unbind=False)
+        for key in ('project_id', 'tenant_id'):
+            self.cloud.ports[self.parent][key] = 'theirs'
+        self.assertRaises(cleanup.NotFound, cleanup.record, self.clients,
+                          server_id=self.server)
+
+    def test_an_admin_takes_the_project_and_the_moment_from_nova(self):
+        self.cloud.admin = True
+        self.cloud.delete_server(self.server, unbind=False)
+        # Another project's trunk whose parent names the server, and one
+        # made in its project after Nova deleted it.
+        theirs = self.cloud.add_port(project_id='theirs',
+                                     device_id=self.server,
+                                     device_owner='compute:nova')
+        self.cloud.add_trunk(theirs, project_id='theirs')
+        later = self.cloud.add_port(device_id=self.server,
+                                    device_owner='compute:nova')
+        self.cloud.add_trunk(later, updated_at='2099-01-01T00:00:00Z')
+        fp = cleanup.record(self.clients, server_id=self.server)
+        self.assertEqual([self.trunk], fp.trunk_ids)
+        self.assertEqual(self.live.project_id, fp.project_id)
+
+    def test_a_gone_server_of_a_project_no_one_can_tell_links_nothing(self):
+        self.cloud.delete_server(self.server, unbind=False)
+        self.useFixture(fixtures.MockPatchObject(
+            evidence, 'own_project', return_value=None))
+        exc = self.assertRaises(cleanup.NotFound, cleanup.record,
+                                self.clients, server_id=self.server)
+        self.assertIn('its project cannot be told', str(exc))
 
     def test_a_gone_server_s_ports_are_read_past_a_page_cap(self):
         self.cloud.delete_server(self.server, unbind=False)
@@ -201,10 +238,10 @@ class TestRecordOne(base.TestCase):
         self.cloud.delete_server(self.server)
         exc = self.assertRaises(cleanup.NotFound, cleanup.record,
                                 self.clients, server_id=self.server)
-        self.assertIn('server %s not found, and no port names it'
-                      % self.server, str(exc))
-        self.assertEqual([('GET', self.server), ('GET', 'ports')],
-                         self.calls())
+        self.assertIn('server %s not found, and no port of its project '
+                      'that Nova bound names it' % self.server, str(exc))
+        self.assertEqual([('GET', self.server), ('GET', 'detail'),
+                          ('GET', 'ports')], self.calls())
 
     def test_live_only_has_no_fallback(self):
         self.cloud.delete_server(self.server, unbind=False)

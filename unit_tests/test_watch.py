@@ -456,6 +456,7 @@ class TestWatcher(base.TestCase):
         now = datetime.datetime.now(datetime.timezone.utc)
         young = self.cloud.add_trunk(
             young_parent, updated_at=now.strftime('%Y-%m-%dT%H:%M:%SZ'))
+        self.watcher.sweep_orphans = True
         self.watcher.sweep_older_than = datetime.timedelta(hours=1)
         reports = self.watcher.sweep()
         self.assertEqual([[old]], [r.footprint.trunk_ids for r in reports])

@@ -127,11 +127,7 @@ def listed(servers_client, server_id):
         server not deleted; ``what`` says what the list showed, or None.
     """
     try:
-        # Two at most: one if the ID filter holds, and a page of others
-        # (cheaply) if a policy dropped it.
-        found = servers_client.list_servers(
-            detail=True, all_tenants=True, uuid=server_id, limit=2,
-            **{'changes-since': _SINCE_EVER})['servers']
+        found = _listed_one(servers_client, server_id)
     except lib_exc.Forbidden:
         return False, None
     except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
@@ -149,6 +145,31 @@ def listed(servers_client, server_id):
         return False, _deleted_text(server)
     return True, ("Nova's servers list shows it %s (its instance mapping "
                   "is lost?)" % server.get('status'))
+
+
+def _listed_one(servers_client, server_id):
+    # Two at most: one if the ID filter holds, and a page of others
+    # (cheaply) if a policy dropped it.
+    return servers_client.list_servers(
+        detail=True, all_tenants=True, uuid=server_id, limit=2,
+        **{'changes-since': _SINCE_EVER})['servers']
+
+
+def deleted_record(servers_client, server_id):
+    """Nova's record of a server it deleted, or None when not shown.
+
+    Its project and ``terminated_at``, for a caller that may list every
+    project (an admin) while Nova keeps the rows; None for others, and
+    once the rows are archived.
+    """
+    try:
+        found = _listed_one(servers_client, server_id)
+    except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS:
+        return None
+    for server in found:
+        if server.get('id') == server_id and _deleted_text(server):
+            return server
+    return None
 
 
 def undecided(exc):

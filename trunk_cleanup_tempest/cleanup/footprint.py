@@ -283,26 +283,53 @@ def record_ports(clients, port_ids, server_id=None, project_id=None,
                      trunks=records, server_id=server_id)
 
 
-def _ports_naming(clients, server_id, project_id=None):
-    """The ports that still name a gone server as Nova binds them.
+def _gone_server_scope(clients, server_id, project_id, created_before):
+    """The project and moment that bound what a gone server left.
+
+    Nova's record of the delete, where the caller may read it (an admin):
+    its project, and its ``terminated_at`` (a trunk made after that is not
+    the server's). Else the caller's own project, as Neutron shows others
+    only its own ports. With neither, no project is assumed.
+
+    :raises NotFound: the server's project cannot be told.
+    """
+    gone = evidence.deleted_record(clients.servers_client, server_id) or {}
+    if project_id is None:
+        project_id = (gone.get('tenant_id') or
+                      evidence.own_project(clients.servers_client))
+    if project_id is None:
+        raise errors.NotFound(
+            'server %s not found, and its project cannot be told (Nova '
+            'does not list it, and the credentials have no project): name '
+            'its trunk instead' % server_id)
+    if created_before is None:
+        created_before = evidence.stamp_utc(
+            gone.get('OS-SRV-USG:terminated_at'))
+    return project_id, created_before
+
+
+def _ports_naming(clients, server_id, project_id):
+    """The ports of ``project_id`` that still name a gone server.
 
     Every page of them; and, as for a live server (:func:`_nova_bound`),
-    only ports with a ``compute:`` owner, of ``project_id`` when it is
-    known: ``device_id`` is free text an admin may set on any port.
-
-    :raises NotFound: they are of several projects and none was named.
+    only ports Nova could have bound: of the server's project, with a
+    ``compute:`` owner. ``device_id`` is free text a port's owner may set;
+    the others are logged and left.
     """
-    ports = [p for p in listing.paginated(
-        clients.ports_client.list_ports, 'ports', device_id=server_id)
-        if (p.get('device_owner') or '').startswith('compute:') and
-        project_id in (None, p.get('project_id') or p.get('tenant_id'))]
-    projects = {p.get('project_id') or p.get('tenant_id') for p in ports}
-    if len(projects) > 1:
-        raise errors.NotFound(
-            'server %s not found, and ports of %d projects (%s) name it: '
-            'name its trunk instead' % (server_id, len(projects),
-                                        ', '.join(sorted(projects))))
-    return [p['id'] for p in ports]
+    kept = []
+    for port in listing.paginated(clients.ports_client.list_ports, 'ports',
+                                  device_id=server_id):
+        project = port.get('project_id') or port.get('tenant_id')
+        if (project == project_id and
+                (port.get('device_owner') or '').startswith('compute:')):
+            kept.append(port['id'])
+        else:
+            LOG.info('port %s left alone: its device_id names server %s, '
+                     'which is gone, but it is of project %s, owner %r '
+                     '(the server was of project %s)', port.get('id'),
+                     server_id, project, port.get('device_owner'),
+                     project_id)
+    return kept
 
 
 def record_trunk(clients, trunk_id, parent_created_by=CREATED_BY_UNKNOWN):
@@ -399,6 +426,8 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     if live is not None and (live.trunks or server_ports is None):
         return live
     if server_ports is None:
+        project_id, created_before = _gone_server_scope(
+            clients, server_id, project_id, created_before)
         server_ports = _ports_naming(clients, server_id, project_id)
     found = record_ports(clients, server_ports, server_id, project_id,
                          created_before)
@@ -407,6 +436,6 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     if live is not None:
         return live
     raise errors.NotFound(
-        'server %s not found, and no port names it: if it was deleted, its '
-        'trunk is no longer linked to it (see "trunk-cleanup orphans")'
-        % server_id)
+        'server %s not found, and no port of its project that Nova bound '
+        'names it: if it was deleted, its trunk is no longer linked to it '
+        '(see "trunk-cleanup orphans")' % server_id)

@@ -134,7 +134,7 @@ class Watcher:
     MAX_REMEMBERED = 10000
 
     def __init__(self, clients, workers=8, timeout=60, interval=1.0,
-                 sweep_older_than=None, journal=None, sweep_orphans=True,
+                 sweep_older_than=None, journal=None, sweep_orphans=False,
                  max_wait=3600):
         self.clients = clients
         self.journal = journal

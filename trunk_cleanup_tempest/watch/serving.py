@@ -41,7 +41,7 @@ def serve(conf, clients, state_dir, transport_url=None,
         says so).
     :param sweep_orphans: also sweep every project's proven orphans;
         off unless asked for, as ``--sweep-orphans`` is.
-    :param sweep_older_than: the youngest orphan a sweep cleans
+    :param sweep_older_than: the minimum age of an orphan a sweep cleans
         (:class:`datetime.timedelta`).
     :param options: the :class:`~.service.Watcher`'s others (``workers``,
         ``timeout``, ``interval``, ``max_wait``).
