@@ -19,6 +19,7 @@ the state folder, so ``down`` stops exactly what ``up`` started (the whole
 process group, e.g. RabbitMQ's Erlang VM and epmd) and nothing else.
 """
 
+import contextlib
 import errno
 import os
 import signal
@@ -185,10 +186,8 @@ class Processes:
 
 
 def _signal_group(pid, sig):
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _group_alive(pid):
@@ -201,10 +200,8 @@ def _group_alive(pid):
 
 
 def _reap(pid):
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def strays(owner):
@@ -232,10 +229,8 @@ def strays(owner):
 
 
 def kill(pid):
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def wait_until(service, command, log, predicate, timeout, interval=0.25,
