@@ -46,6 +46,31 @@ class TestOperatorCommand(base.FunctionalTestCase):
         code, out, _ = self.cli('inspect', '--footprint', path)
         self.assertEqual(0, code)
 
+    def test_another_project_s_port_naming_a_gone_server_is_not_its(self):
+        # device_id is free text any port's owner may set, and so is a
+        # compute: owner: an admin cleaning a gone server across projects
+        # takes the server's project from Nova, and leaves the trunk of
+        # another project whose parent names the server too.
+        mine, my_parent, _ = self.trunk()
+        theirs, their_parent, _ = self.trunk(clients=self.admin)
+        server = self.boot(my_parent['id'])
+        self.delete_server(self.demo, server)
+        for port in (my_parent, their_parent):
+            # Nova's unbind of mine was lost; theirs only claims it.
+            self.admin.ports_client.update_port(
+                port['id'], device_id=server, device_owner='compute:nova')
+        code, out, err = self.cli(
+            'cleanup', '--server', server, '--all-projects',
+            '--unbind-stale', '--delete-parent-port', '--yes',
+            env=self.admin_env)
+        self.assertEqual(0, code, out + err)
+        self.assertRaises(lib_exc.NotFound,
+                          self.demo.trunks_client.show_trunk, mine['id'])
+        kept = self.admin.trunks_client.show_trunk(theirs['id'])['trunk']
+        self.assertEqual(2, len(kept['sub_ports']))
+        self.assertEqual(server, self.admin.ports_client.show_port(
+            their_parent['id'])['port']['device_id'])
+
     def test_orphans_are_found_and_removed(self):
         tag = data_utils.rand_name('orphans')
         orphans = {self.orphan(tag=tag).trunk_ids[0] for _ in range(2)}
@@ -239,31 +264,6 @@ class TestBadInput(base.FunctionalTestCase):
         self.assertOneLineError(
             'server %s not found' % server,
             *self.cli('cleanup', '--server', server, '--yes'))
-
-    def test_another_project_s_port_naming_a_gone_server_is_not_its(self):
-        # device_id is free text any port's owner may set, and so is a
-        # compute: owner: an admin cleaning a gone server across projects
-        # takes the server's project from Nova, and leaves the trunk of
-        # another project whose parent names the server too.
-        mine, my_parent, _ = self.trunk()
-        theirs, their_parent, _ = self.trunk(clients=self.admin)
-        server = self.boot(my_parent['id'])
-        self.delete_server(self.demo, server)
-        for port in (my_parent, their_parent):
-            # Nova's unbind of mine was lost; theirs only claims it.
-            self.admin.ports_client.update_port(
-                port['id'], device_id=server, device_owner='compute:nova')
-        code, out, err = self.cli(
-            'cleanup', '--server', server, '--all-projects',
-            '--unbind-stale', '--delete-parent-port', '--yes',
-            env=self.admin_env)
-        self.assertEqual(0, code, out + err)
-        self.assertRaises(lib_exc.NotFound,
-                          self.demo.trunks_client.show_trunk, mine['id'])
-        kept = self.admin.trunks_client.show_trunk(theirs['id'])['trunk']
-        self.assertEqual(2, len(kept['sub_ports']))
-        self.assertEqual(server, self.admin.ports_client.show_port(
-            their_parent['id'])['port']['device_id'])
 
     def test_unknown_trunk(self):
         trunk = str(uuid.uuid4())
