@@ -186,13 +186,15 @@ class FunctionalTestCase(base.BaseTestCase):
             made.append(trunk)
         return made
 
-    def left_bound_by_nova(self, port_id):
+    def left_bound_by_nova(self, port_id, server_id=None):
         """As Nova leaves a port whose unbind was lost.
 
-        The parent still names a server Nova has deleted (and archived).
+        The parent still names a server Nova has deleted: ``server_id``,
+        else one whose rows are archived.
         """
         self.admin.ports_client.update_port(
-            port_id, device_id=str(uuid.uuid4()), device_owner='compute:nova')
+            port_id, device_id=server_id or str(uuid.uuid4()),
+            device_owner='compute:nova')
 
     def application_credential(self, clients, name):
         """One of ``clients``' user, as an operator hands to a tool.

@@ -57,8 +57,7 @@ class TestOperatorCommand(base.FunctionalTestCase):
         self.delete_server(self.demo, server)
         for port in (my_parent, their_parent):
             # Nova's unbind of mine was lost; theirs only claims it.
-            self.admin.ports_client.update_port(
-                port['id'], device_id=server, device_owner='compute:nova')
+            self.left_bound_by_nova(port['id'], server)
         code, out, err = self.cli(
             'cleanup', '--server', server, '--all-projects',
             '--unbind-stale', '--delete-parent-port', '--yes',

@@ -37,10 +37,10 @@ CATALOG = (
 )
 
 
-def admin_provider(layout, user='admin', project='admin'):
-    """tempest.lib auth as ``user`` in ``project`` (the admin's)."""
+def admin_provider(layout):
+    """tempest.lib auth as the admin, in the admin project."""
     creds = auth.KeystoneV3Credentials(
-        username=user, password=layout.password, project_name=project,
+        username='admin', password=layout.password, project_name='admin',
         user_domain_name='Default', project_domain_name='Default')
     return auth.KeystoneV3AuthProvider(creds, layout.auth_url)
 
