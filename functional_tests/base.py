@@ -195,6 +195,11 @@ class FunctionalTestCase(base.BaseTestCase):
         self.admin.ports_client.update_port(
             port_id, device_id=server_id or str(uuid.uuid4()),
             device_owner='compute:nova')
+        # Neutron lets only an admin delete a compute: port (2025.1 on):
+        # the owner's teardown needs it Nova's no more.
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.admin.ports_client.update_port, port_id,
+                        device_id='', device_owner='')
 
     def application_credential(self, clients, name):
         """One of ``clients``' user, as an operator hands to a tool.
@@ -304,6 +309,12 @@ class FunctionalTestCase(base.BaseTestCase):
         found = re.findall(r'Captured traceback:\n~+\n(.*?)(?:\n\n\S|\Z)',
                            out, re.S)
         return '\n'.join(found) or out[-5000:]
+
+    def assertOneLineError(self, expected, code, out, err):
+        self.assertEqual(2, code, out + err)
+        self.assertEqual('', out)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn(expected, err)
 
     def snapshot(self, clients=None):
         """The project's ports and trunks, for before/after comparisons."""

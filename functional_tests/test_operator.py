@@ -51,8 +51,9 @@ class TestOperatorCommand(base.FunctionalTestCase):
         # compute: owner: an admin cleaning a gone server across projects
         # takes the server's project from Nova, and leaves the trunk of
         # another project whose parent names the server too.
+        tag = data_utils.rand_name('claims')
         mine, my_parent, _ = self.trunk()
-        theirs, their_parent, _ = self.trunk(clients=self.admin)
+        theirs, their_parent, _ = self.trunk(clients=self.admin, tag=tag)
         server = self.boot(my_parent['id'])
         self.delete_server(self.demo, server)
         for port in (my_parent, their_parent):
@@ -65,10 +66,83 @@ class TestOperatorCommand(base.FunctionalTestCase):
         self.assertEqual(0, code, out + err)
         self.assertRaises(lib_exc.NotFound,
                           self.demo.trunks_client.show_trunk, mine['id'])
+        # Nor is theirs an orphan of the server: Nova lists it deleted in
+        # another project than the port's.
+        code, out, err = self.cli(
+            'cleanup', '--orphans', '--tag', tag, '--all-projects',
+            '--unbind-stale', '--delete-parent-port', '--yes', '-f', 'json',
+            env=self.admin_env)
+        self.assertEqual(1, code, out + err)
+        self.assertIn('not the port\'s project', out)
         kept = self.admin.trunks_client.show_trunk(theirs['id'])['trunk']
         self.assertEqual(2, len(kept['sub_ports']))
         self.assertEqual(server, self.admin.ports_client.show_port(
             their_parent['id'])['port']['device_id'])
+
+    def test_a_server_nova_no_longer_lists_is_of_no_project(self):
+        # Once Nova's rows are archived, nothing says which project the
+        # server was of, and the admin's own project is no guess to delete
+        # by: every trunk that names it is left, and the operator is told
+        # to name the trunk. So too when Nova's list does not answer.
+        mine, my_parent, _ = self.trunk()
+        theirs, their_parent, _ = self.trunk(clients=self.admin)
+        archived = str(uuid.uuid4())
+        for port in (my_parent, their_parent):
+            self.left_bound_by_nova(port['id'], archived)
+        before = self.snapshot(self.admin)
+        proxy = self.fault_proxy()
+        # Nor is the caller's own project assumed when Nova lists it no
+        # other project's servers (a member), nor on any other 403.
+        for status in (None, 500, 403):
+            proxy.program([faultproxy.rule(
+                'status', r'/servers/detail', 'GET', times=0,
+                status=status)] if status else ())
+            for user, scope in (('admin', ('--all-projects',
+                                           '--unbind-stale')),
+                                ('demo', ())):
+                code, out, err = self.cli(
+                    'cleanup', '--server', archived, '--delete-parent-port',
+                    '--yes', *scope, env=proxy.environ(user))
+                self.assertOneLineError('name its trunk', code, out, err)
+                self.assertEqual(before, self.snapshot(self.admin))
+        for trunk, clients in ((mine, self.demo), (theirs, self.admin)):
+            kept = clients.trunks_client.show_trunk(trunk['id'])['trunk']
+            self.assertEqual(2, len(kept['sub_ports']))
+
+    def test_a_caller_nova_confines_proves_no_other_project_s_server_gone(
+            self):
+        # To a caller Nova's policy confines to its own project (a member;
+        # or an admin in Neutron that is not one in Nova, played here by
+        # the fault proxy), Nova answers "not found" for every server of
+        # another project, alive or not: only its own project's list,
+        # showing the server deleted, proves it gone.
+        port = self.port(self.network(self.admin)['id'], self.admin)
+        live = self.boot(port['id'], clients=self.admin)
+        tag = data_utils.rand_name('claims')
+        _, parent, _ = self.trunk(tag=tag)
+        self.left_bound_by_nova(parent['id'], live)
+        before = self.snapshot()
+        proxy = self.fault_proxy()
+        proxy.program([
+            faultproxy.rule('status', r'/servers(/detail)?\?.*all_tenants',
+                            'GET', times=0, status=403, body=json.dumps({
+                                'forbidden': {'code': 403, 'message': (
+                                    "Policy doesn't allow os_compute_api:"
+                                    "servers:detail:get_all_tenants to be "
+                                    "performed.")}})),
+            faultproxy.rule('status', r'/servers/%s$' % live, 'GET',
+                            times=0, status=404, body=json.dumps({
+                                'itemNotFound': {'code': 404, 'message': (
+                                    'Instance %s could not be found.'
+                                    % live)}}))])
+        for env, scope in ((proxy.environ('admin'), (
+                '--all-projects', '--unbind-stale')), (self.demo_env, ())):
+            code, out, err = self.cli('cleanup', '--orphans', '--tag', tag,
+                                      '--delete-parent-port', '--yes',
+                                      *scope, env=env)
+            self.assertEqual(1, code, out + err)
+            self.assertEqual(before, self.snapshot())
+            self.assertIn('cannot be proven gone', out)
 
     def test_orphans_are_found_and_removed(self):
         tag = data_utils.rand_name('orphans')
@@ -247,12 +321,6 @@ class TestAuthentication(base.FunctionalTestCase):
 
 class TestBadInput(base.FunctionalTestCase):
     """Each bad input: exit code 2, one line that says why, no write."""
-
-    def assertOneLineError(self, expected, code, out, err):
-        self.assertEqual(2, code, out + err)
-        self.assertEqual('', out)
-        self.assertEqual(1, len(err.splitlines()), err)
-        self.assertIn(expected, err)
 
     def test_malformed_uuid(self):
         self.assertOneLineError("not a UUID: 'x'",

@@ -226,17 +226,19 @@ class SafetySuite(base.FunctionalTestCase):
         self.proxy.program([faultproxy.rule(
             'status', r'^/v2\.1/', 'GET', times=0, status=404,
             body=NOT_FOUND_PAGE, content_type='text/html')])
-        for user, args in (
-                ('demo', ('cleanup', '--server', server, '--yes')),
-                ('demo', ('cleanup', '--trunk', trunk_ids[0], '--yes')),
-                ('admin', ('cleanup', '--trunk', trunk_ids[0], '--yes',
-                           '--unbind-stale', '--all-projects')),
-                ('demo', ('cleanup', '--orphans', '--tag', tag, '--yes')),
-                ('admin', ('cleanup', '--orphans', '--tag', tag, '--yes',
-                           '--unbind-stale', '--all-projects'))):
+        for user, code, args in (
+                # Not even a footprint: the server it is read from is not
+                # proven gone.
+                ('demo', 2, ('cleanup', '--server', server, '--yes')),
+                ('demo', 1, ('cleanup', '--trunk', trunk_ids[0], '--yes')),
+                ('admin', 1, ('cleanup', '--trunk', trunk_ids[0], '--yes',
+                              '--unbind-stale', '--all-projects')),
+                ('demo', 1, ('cleanup', '--orphans', '--tag', tag, '--yes')),
+                ('admin', 1, ('cleanup', '--orphans', '--tag', tag, '--yes',
+                              '--unbind-stale', '--all-projects'))):
             self.refused_cli(ledger, ' '.join((user,) + args), before, ids,
                              *args, env=self.proxy.environ(user),
-                             expected_code=1, says='cannot be proven gone')
+                             expected_code=code, says='cannot be proven gone')
         code, out, err = self.cli('orphans', '--tag', tag, '-f', 'json',
                                   env=self.proxy.environ())
         if [o['class'] for o in json.loads(out or '[]')] != ['undecidable']:
@@ -255,12 +257,14 @@ class SafetySuite(base.FunctionalTestCase):
         ids = (trunk_ids, port_ids)
         before = self.state(*ids)
         self.lose_instance_mapping(server)
-        for args in (('cleanup', '--trunk', trunk_ids[0]),
-                     ('cleanup', '--port', port_ids[0])):
+        for code, args in ((1, ('cleanup', '--trunk', trunk_ids[0])),
+                           (1, ('cleanup', '--port', port_ids[0])),
+                           # No footprint: no project is proven.
+                           (2, ('cleanup', '--server', server))):
             args += ('--yes', '--unbind-stale', '--delete-parent-port',
                      '--all-projects')
             self.refused_cli(ledger, 'admin ' + ' '.join(args), before, ids,
-                             *args, env=self.admin_env, expected_code=1,
+                             *args, env=self.admin_env, expected_code=code,
                              says="servers list shows it ACTIVE")
         # Not even a candidate: the list it is found by shows the server.
         self.refused_cli(ledger, 'admin cleanup --orphans', before, ids,
@@ -340,15 +344,20 @@ class SafetySuite(base.FunctionalTestCase):
         ledger = Ledger('small page limits')
         self.proxy.program([faultproxy.rule('cap', LISTS, 'GET', times=0,
                                             limit=2)])
-        for user, args in (
-                ('demo', ('orphans', '--tag', tag, '-f', 'json')),
-                ('admin', ('orphans', '--tag', tag, '--project', project,
-                           '-f', 'json'))):
+        # Its server's rows are archived: an admin's show proves it gone; to
+        # a member, Nova says "not found" of any other project's server
+        # too, and its own list does not show this one.
+        for user, cls, args in (
+                ('demo', 'undecidable', ('orphans', '--tag', tag, '-f',
+                                         'json')),
+                ('admin', 'server-deleted', ('orphans', '--tag', tag,
+                                             '--project', project, '-f',
+                                             'json'))):
             out = self.refused_cli(ledger, user + ' orphans (pages of 2)',
                                    before, ids, *args,
                                    env=self.proxy.environ(user))
             found = {o['trunk_id']: o['class'] for o in json.loads(out)}
-            if found != {orphan['id']: 'server-deleted'}:
+            if found != {orphan['id']: cls}:
                 ledger.lost.append('%s %s found %s' % (user, args, found))
         self.refused_cli(ledger, 'cleanup --orphans (pages of 2)', before,
                          ids, 'cleanup', '--orphans', '--tag', tag,

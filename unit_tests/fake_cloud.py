@@ -333,7 +333,7 @@ class FakeCloud:
         if query.pop('all_tenants', None) and not self.admin:
             return self._reply(403, {'forbidden': {
                 'code': 403, 'message': 'Policy doesn\'t allow '
-                'os_compute_api:servers:index:get_all_tenants to be '
+                'os_compute_api:servers:detail:get_all_tenants to be '
                 'performed.'}})
         uuid_filter = query.pop('uuid', [None])[0]
         if not (self.admin and self.nova_uuid_filter):
@@ -358,7 +358,8 @@ class FakeCloud:
                                      'bookmark'}]}
         body = {'id': sid, 'name': 'server', 'status': server['status'],
                 'tenant_id': server['tenant_id'], 'user_id': 'user',
-                'created': SERVER_CREATED, 'updated': SERVER_CREATED,
+                'created': SERVER_CREATED,
+                'updated': server.get('updated', SERVER_CREATED),
                 'hostId': 'h', 'accessIPv4': '', 'accessIPv6': '',
                 'addresses': {}, 'metadata': {}, 'progress': 0,
                 'flavor': ref, 'image': ref, 'links': [link]}

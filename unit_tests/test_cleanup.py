@@ -106,11 +106,11 @@ class TestCleanup(base.TestCase):
         # (with its trunk_details) before the trunk's delete and of the
         # ports before theirs, and no reading again at the end: every step
         # succeeded. Every write is guarded with If-Match at no cost. The
-        # servers list that may confirm the server deleted is an admin's
-        # (a member's is refused, 403).
+        # servers list that confirms the server deleted: a member's by ID
+        # is refused (403), so its own project's is read instead.
         self.assertEqual({'delete_port': 4, 'delete_trunk': 1,
                           'list_ports': 3, 'list_trunks': 1,
-                          'list_servers': 1, 'show_server': 1},
+                          'list_servers': 2, 'show_server': 1},
                          report.calls)
         self.assertEqual(len(self.cloud.requests),
                          sum(report.calls.values()))
@@ -456,6 +456,32 @@ class TestCleanup(base.TestCase):
                       report.left[0]['reason'])
         self.assertIn(self.subports[1], self.cloud.ports)
 
+    def test_a_journaled_subport_is_cleaned_once_its_parent_is_gone(self):
+        # A run cut after the trunk and parent deletes left a subport: the
+        # parent's project is no longer known, and not needed.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        del self.cloud.trunks[self.trunk]
+        del self.cloud.ports[self.parent]
+        report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertNotIn(self.subports[0], self.cloud.ports)
+
+    def test_across_projects_another_project_s_subport_is_kept(self):
+        # --all-projects is no licence to delete a port its trunk's project
+        # does not own: the trunk goes, the port stays.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.ports[self.subports[1]]['project_id'] = (
+            fake_cloud.OTHER_PROJECT)
+        report = self.run_cleanup(fp, all_projects=True)
+        self.assertEqual([self.subports[1]], [r['id'] for r in report.left])
+        self.assertIn('belongs to project %s, not %s' % (
+            fake_cloud.OTHER_PROJECT, fake_cloud.PROJECT),
+            report.left[0]['reason'])
+        self.assertIn(self.subports[1], self.cloud.ports)
+        self.assertNotIn(self.trunk, self.cloud.trunks)
+
     def test_other_project_trunk_pins_everything(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
@@ -464,8 +490,15 @@ class TestCleanup(base.TestCase):
         report = self.run_cleanup(fp)
         self.assertEqual([], self.cloud.writes())
         self.assertEqual(4, len(report.left))
+        # Across projects the trunk goes; its ports, of another project
+        # than the trunk's, stay.
         report = self.run_cleanup(fp, all_projects=True)
-        self.assertTrue(report.clean)
+        self.assertNotIn(self.trunk, self.cloud.trunks)
+        self.assertEqual(sorted([self.parent] + self.subports),
+                         sorted(r['id'] for r in report.left))
+        self.assertTrue(all('belongs to project %s, not %s' % (
+            fake_cloud.PROJECT, fake_cloud.OTHER_PROJECT) in r['reason']
+            for r in report.left), report.left)
 
     def test_subport_in_use_by_other_device_is_refused(self):
         fp = self.stand_up()

@@ -24,6 +24,7 @@ from tempest.lib import exceptions as lib_exc
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cmd import trunk_cleanup as cli
 from unit_tests import base
+from unit_tests import fake_cloud
 
 
 class TTY(io.StringIO):
@@ -234,8 +235,8 @@ class TestBadInput(CommandTestCase):
                 (('inspect', '--trunk', missing),
                  'trunk %s not found' % missing),
                 (('inspect', '--server', missing),
-                 'server %s not found, and no port of its project that '
-                 'Nova bound' % missing),
+                 'server %s not found, and its project is not proven'
+                 % missing),
                 (('inspect', '--footprint', '/no/such/file'),
                  'No such file'),
                 (('cleanup', '--footprint', '-'), 'not JSON'),
@@ -264,6 +265,23 @@ class TestBadInput(CommandTestCase):
         self.cloud.admin = True
         code, out, _ = self.run_cli('orphans', '--all-projects')
         self.assertEqual(0, code, out)
+
+    def test_a_gone_server_of_another_project_than_named_is_refused(self):
+        # --project is checked against Nova's word, not used in its place.
+        self.cloud.admin = True
+        self.cloud.delete_server(self.server, unbind=False)
+        self.assertBadInput(
+            ('cleanup', '--server', self.server, '--project', 'theirs',
+             '--yes'),
+            "server %s not found, and it was not of project theirs: Nova's "
+            "servers list shows it deleted in project %s"
+            % (self.server, fake_cloud.PROJECT))
+        self.assertEqual([], self.cloud.writes())
+        code, out, err = self.run_cli(
+            'cleanup', '--server', self.server, '--project',
+            fake_cloud.PROJECT, '--unbind-stale', '--yes')
+        self.assertEqual(0, code, out + err)
+        self.assertNotIn(self.trunk, self.cloud.trunks)
 
     def test_missing_trunk_extension(self):
         self.cloud.extensions.clear()

@@ -15,10 +15,7 @@
 import datetime
 import json
 
-import fixtures
-
 from trunk_cleanup_tempest import cleanup
-from trunk_cleanup_tempest.cleanup import evidence
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
 from unit_tests import base
 from unit_tests import fake_cloud
@@ -172,8 +169,11 @@ class TestRecordOne(base.TestCase):
         # Found by ports, who made the parent is not known.
         self.assertEqual(fp_mod.CREATED_BY_UNKNOWN,
                          fp.trunks[0].parent_created_by)
+        # Nova lets a non-admin list its own project's servers only: it
+        # reads that list for the record, whose end bounds the subports.
         self.assertEqual([('GET', self.server), ('GET', 'detail'),
-                          ('GET', 'ports'), ('GET', 'trunks')], self.calls())
+                          ('GET', 'detail'), ('GET', 'ports'),
+                          ('GET', 'trunks'), ('GET', 'ports')], self.calls())
 
     def test_a_gone_server_is_linked_only_by_ports_nova_bound(self):
         # device_id is free text: a port whose owner is not Nova's, or of
@@ -215,13 +215,123 @@ class TestRecordOne(base.TestCase):
         self.assertEqual([self.trunk], fp.trunk_ids)
         self.assertEqual(self.live.project_id, fp.project_id)
 
-    def test_a_gone_server_of_a_project_no_one_can_tell_links_nothing(self):
+    def test_a_caller_nova_lists_one_project_takes_no_other_s_server(self):
+        # Nova's policy lets the caller list only its own project's
+        # servers (a member; or a project admin where Nova's admin rule is
+        # narrower than Neutron's): its project is not the gone server's
+        # unless that list shows it deleted there.
         self.cloud.delete_server(self.server, unbind=False)
-        self.useFixture(fixtures.MockPatchObject(
-            evidence, 'own_project', return_value=None))
+        self.cloud.caller_project = 'theirs'
+        theirs = self.cloud.add_port(project_id='theirs',
+                                     device_id=self.server,
+                                     device_owner='compute:nova')
+        self.cloud.add_trunk(theirs, project_id='theirs')
         exc = self.assertRaises(cleanup.NotFound, cleanup.record,
                                 self.clients, server_id=self.server)
-        self.assertIn('its project cannot be told', str(exc))
+        self.assertIn("its project is not proven: Nova's servers list, "
+                      "which it lets these credentials read for their own "
+                      "project only, does not show it", str(exc))
+        self.assertNotIn(('GET', '/v2.0/ports'), self.cloud.requests)
+
+    def test_an_admin_takes_no_project_nova_does_not_prove(self):
+        # The admin's own project is no guess: once Nova's rows are
+        # archived, or its list fails, shows the server alive (its
+        # instance mapping lost), or ignores the ID filter, nothing says
+        # whose the ports were, and none is read.
+        self.cloud.admin = True
+        self.cloud.delete_server(self.server, unbind=False)
+        deleted = self.cloud.deleted.pop(self.server)
+        cases = {
+            'its rows archived': lambda: None,
+            'not read (HTTPInternalServerError: injected)': lambda: (
+                self.cloud.fail('GET', '/servers/detail', 500, None)),
+            'not read (Forbidden: nope)': lambda: self.cloud.fail(
+                'GET', '/servers/detail', 403, 'Forbidden', 'nope'),
+            'shows it ACTIVE (its instance mapping lost?)':
+                lambda: self.lose_mapping(deleted),
+            'ignored the ID filter': self.drop_uuid_filter,
+        }
+        for expected, make in cases.items():
+            make()
+            self.cloud.requests.clear()
+            exc = self.assertRaises(cleanup.NotFound, cleanup.record,
+                                    self.clients, server_id=self.server)
+            self.assertIn('its project is not proven', str(exc))
+            self.assertIn(expected, str(exc))
+            self.assertIn('nothing is read by its ID', str(exc))
+            self.assertNotIn(('GET', '/v2.0/ports'), self.cloud.requests)
+        self.cloud.nova_uuid_filter = True
+        self.cloud.deleted[self.server] = deleted
+        self.assertEqual([self.trunk], cleanup.record(
+            self.clients, server_id=self.server).trunk_ids)
+
+    def lose_mapping(self, row):
+        self.cloud.servers[self.server] = dict(row, status='ACTIVE')
+        self.cloud.unmapped.add(self.server)
+
+    def drop_uuid_filter(self):
+        del self.cloud.servers[self.server]
+        self.cloud.nova_uuid_filter = False
+        self.cloud.boot(self.cloud.add_port())
+
+    def test_a_gone_server_is_not_of_the_project_its_caller_says(self):
+        self.cloud.delete_server(self.server, unbind=False)
+        for admin in (True, False):
+            self.cloud.admin = admin
+            exc = self.assertRaises(cleanup.NotFound, cleanup.record,
+                                    self.clients, server_id=self.server,
+                                    project_id='theirs')
+            self.assertIn("it was not of project theirs: Nova's servers "
+                          "list shows it deleted in project %s"
+                          % self.live.project_id, str(exc))
+
+    def test_a_gone_server_s_record_must_say_when_it_ended(self):
+        # Nova stamps terminated_at on every delete of a server that had
+        # ports: a record without it bounds nothing, and is not taken.
+        self.cloud.admin = True
+        self.cloud.delete_server(self.server, unbind=False)
+        row = self.cloud.deleted[self.server]
+        ended = row['terminated_at']
+        row['terminated_at'] = None
+        exc = self.assertRaises(cleanup.NotFound, cleanup.record,
+                                self.clients, server_id=self.server)
+        self.assertIn('but not when it ended (no terminated_at)', str(exc))
+        # The earlier of Nova's moment and the caller's stands.
+        row['terminated_at'] = ended
+        self.assertRaises(
+            cleanup.NotFound, cleanup.record, self.clients,
+            server_id=self.server, created_before=datetime.datetime(
+                2026, 11, 24, 8, tzinfo=datetime.timezone.utc))
+        row['terminated_at'] = '2026-11-24T08:00:00'
+        self.assertRaises(
+            cleanup.NotFound, cleanup.record, self.clients,
+            server_id=self.server, created_before=datetime.datetime(
+                2099, 1, 1, tzinfo=datetime.timezone.utc))
+
+    def test_a_member_s_own_project_list_is_read_to_its_end(self):
+        self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.nova_page_cap = 1
+        # Listed before it, one a page.
+        for i in range(3):
+            self.cloud.servers['00000000-0000-0000-0000-00000000000%d' % i] = {
+                'status': 'ACTIVE', 'tenant_id': fake_cloud.PROJECT}
+        fp = cleanup.record(self.clients, server_id=self.server)
+        self.assertEqual([self.trunk], fp.trunk_ids)
+        # The list by ID refused, then four pages of the project's own.
+        self.assertEqual(5, self.cloud.requests.count(
+            ('GET', '/v2.1/servers/detail')))
+
+    def test_watch_reads_the_ports_nova_named_whatever_the_show_says(self):
+        # A proxy's 404 page proves nothing of the server, but the ports
+        # Nova named in its notification are read all the same.
+        self.cloud.faults.append(fake_cloud.Fault(
+            'GET', '/v2.1/servers/', 404, '<html>Not Found</html>',
+            times=-1))
+        fp = cleanup.record(self.clients, server_id=self.server,
+                            server_ports=[self.parent])
+        self.assertEqual([self.trunk], fp.trunk_ids)
+        self.assertRaises(cleanup.Unproven, cleanup.record, self.clients,
+                          server_id=self.server)
 
     def test_a_gone_server_s_ports_are_read_past_a_page_cap(self):
         self.cloud.delete_server(self.server, unbind=False)
@@ -238,10 +348,15 @@ class TestRecordOne(base.TestCase):
         self.cloud.delete_server(self.server)
         exc = self.assertRaises(cleanup.NotFound, cleanup.record,
                                 self.clients, server_id=self.server)
-        self.assertIn('server %s not found, and no port of its project '
-                      'that Nova bound names it' % self.server, str(exc))
+        self.assertIn(
+            "server %s not found, and no port of project %s (Nova's servers "
+            "list shows it deleted there at %s) with a compute: owner that "
+            "names it parents a trunk made before then"
+            % (self.server, self.live.project_id,
+               self.cloud.deleted[self.server]['terminated_at']), str(exc))
         self.assertEqual([('GET', self.server), ('GET', 'detail'),
-                          ('GET', 'ports')], self.calls())
+                          ('GET', 'detail'), ('GET', 'ports')],
+                         self.calls())
 
     def test_live_only_has_no_fallback(self):
         self.cloud.delete_server(self.server, unbind=False)

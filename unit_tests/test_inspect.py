@@ -78,10 +78,11 @@ class TestInspect(base.TestCase):
                 record.subports + bogus),), server_id=self.server)
         self.cloud.requests.clear()
         found = cleanup.inspect(self.clients, fp)
-        # 253 port IDs: three calls of at most 100; the trunk in one.
+        # 253 port IDs: three calls of at most 100; the trunk in one; a
+        # member's server list by ID refused, then its project's read.
         self.assertEqual(['/v2.0/trunks'] + ['/v2.0/ports'] * 3 +
-                         ['/v2.1/servers/%s' % self.server,
-                          '/v2.1/servers/detail'],
+                         ['/v2.1/servers/%s' % self.server] +
+                         ['/v2.1/servers/detail'] * 2,
                          [p for _, p in self.cloud.requests])
         self.assertEqual(4, len(found.present))
         report = self.run_cleanup(fp)
@@ -131,9 +132,11 @@ class TestInspect(base.TestCase):
         self.cloud.boot(self.cloud.add_port())
         self.cloud.delete_server(self.server)
         self.cloud.nova_uuid_filter = False
+        # Not an admin to Nova, maybe (allowed every project's list, not
+        # its filters), whose show sees only its own project.
         left = cleanup.inspect(self.clients, fp)
-        self.assertFalse(left.server.present)
-        self.assertNotIn('servers list', left.server.evidence)
+        self.assertTrue(left.server_alive)
+        self.assertIn('ignored the ID filter', left.server.evidence)
 
     def test_other_device_liveness(self):
         fp = self.stand_up()
@@ -144,11 +147,19 @@ class TestInspect(base.TestCase):
                          {k: v.present for k, v in left.devices.items()})
         self.assertEqual('bound to live server %s' % other,
                          left.holder(left.ports[self.subports[0]]))
-        del self.cloud.servers[other]
+        self.cloud.delete_server(other, unbind=False)
         left = cleanup.inspect(self.clients, fp)
         self.assertEqual({other: False},
                          {k: v.present for k, v in left.devices.items()})
         self.assertIsNone(left.holder(left.ports[self.subports[0]]))
+        # Its rows archived: to a caller Nova lets list only its own
+        # project, it is no different from another project's live server.
+        del self.cloud.deleted[other]
+        left = cleanup.inspect(self.clients, fp)
+        self.assertEqual({other: True},
+                         {k: v.present for k, v in left.devices.items()})
+        self.assertIn('for their own project only, does not show it',
+                      left.holder(left.ports[self.subports[0]]))
 
     def test_holder_rules(self):
         left = leftovers.Leftovers(footprint=None, server=None,

@@ -53,8 +53,11 @@ class TestFindOrphans(base.TestCase):
         self.assertTrue(stale_one.proven)
         self.assertEqual('parent port %s names server %s, which Nova proves '
                          'deleted' % (stale_parent, stale), stale_one.reason)
-        self.assertEqual('Nova: Instance %s could not be found. (404 '
-                         'itemNotFound)' % stale,
+        self.assertEqual("Nova: Instance %s could not be found. (404 "
+                         "itemNotFound); Nova's servers list shows it "
+                         "DELETED at %s" % (
+                             stale, self.cloud.deleted[stale][
+                                 'terminated_at']),
                          stale_one.evidence['server'])
         self.assertEqual(stale, stale_one.footprint.server_id)
         self.assertEqual(2, len(stale_one.to_dict()['subport_ids']))
@@ -75,6 +78,60 @@ class TestFindOrphans(base.TestCase):
                                  timeout=0.3, interval=0.01)
         self.assertEqual([], self.cloud.writes())
         self.assertIn('cannot be proven gone', str(report))
+
+    def test_a_claim_on_another_project_s_gone_server_proves_nothing(self):
+        # device_id is free text: a port of another project than the one
+        # Nova lists the server deleted in was not bound by Nova.
+        self.cloud.admin = True
+        gone, trunk, parent, _ = self.cloud.stand_up()
+        self.cloud.delete_server(gone, unbind=False)
+        for key in ('project_id', 'tenant_id'):
+            self.cloud.ports[parent][key] = 'theirs'
+        found = self.find(all_projects=True)
+        self.assertEqual(['undecidable'], [o.cls for o in found])
+        self.assertIn('which Nova lists deleted in project %s, not the '
+                      'port\'s project theirs' % fake_cloud.PROJECT,
+                      found[0].reason)
+        # Nor does the cleanup, which reads the cloud again, touch it.
+        report = cleanup.cleanup(self.clients, found[0].footprint,
+                                 unbind_stale=True, delete_parent=True,
+                                 all_projects=True, timeout=0.3,
+                                 interval=0.01)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('Nova did not bind it', str(report))
+
+    def test_a_caller_nova_confines_sees_no_other_project_s_server_gone(
+            self):
+        # Nova shows a caller it lets see only its own project "not found"
+        # for every server of another project, alive or not; Neutron may
+        # still let it write (an admin there, or a network owner). Only
+        # its own project's list, showing the server deleted, proves it.
+        self.cloud.caller_project = fake_cloud.OTHER_PROJECT
+        server, trunk, parent, _ = self.cloud.stand_up()
+        self.cloud.change(self.cloud.ports[parent], status='DOWN')  # SHUTOFF
+        found = self.find(all_projects=True)
+        self.assertEqual(['undecidable'], [o.cls for o in found])
+        self.assertIn('for their own project only, does not show it',
+                      found[0].reason)
+        report = cleanup.cleanup(self.clients, found[0].footprint,
+                                 unbind_stale=True, delete_parent=True,
+                                 all_projects=True, timeout=0.3,
+                                 interval=0.01)
+        self.assertEqual([], self.cloud.writes())
+        self.assertFalse(report.clean)
+
+    def test_a_servers_list_refused_but_not_by_policy_proves_nothing(self):
+        # A firewall's 403, a 5xx: the list may have shown it alive.
+        self.cloud.admin = True
+        gone, trunk, _, _ = self.cloud.stand_up()
+        self.cloud.delete_server(gone, unbind=False)
+        for status, kind in ((403, 'Forbidden'), (500, None)):
+            self.cloud.fail('GET', '/servers/detail', status, kind, 'nope')
+            found = self.find(all_projects=True)
+            self.assertEqual(['undecidable'], [o.cls for o in found])
+            self.assertIn("but Nova's servers list not read", found[0].reason)
+        self.assertEqual(['server-deleted'], [
+            o.cls for o in self.find(all_projects=True)])
 
     def test_servers_of_the_project_an_admin_names_are_not_missed(self):
         # An admin cleaning for another project: that project's live

@@ -38,6 +38,7 @@ from trunk_cleanup_tempest.cleanup.errors import error_text  # noqa: F401
 from trunk_cleanup_tempest.cleanup.errors import InvalidFootprint  # noqa
 from trunk_cleanup_tempest.cleanup.errors import NotFound  # noqa: F401
 from trunk_cleanup_tempest.cleanup.errors import retriable  # noqa: F401
+from trunk_cleanup_tempest.cleanup.errors import Unproven  # noqa: F401
 from trunk_cleanup_tempest.cleanup.evidence import CLASSES  # noqa: F401
 from trunk_cleanup_tempest.cleanup.evidence import deleted_since  # noqa
 from trunk_cleanup_tempest.cleanup.evidence import PROVEN  # noqa: F401

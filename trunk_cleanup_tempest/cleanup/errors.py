@@ -88,5 +88,9 @@ class NotFound(CleanupError):
     """The named server, trunk or port does not exist."""
 
 
+class Unproven(NotFound):
+    """The cloud does not prove what a write would rest on."""
+
+
 class InvalidOptions(CleanupError, ValueError):
     """The cleanup options make no sense together."""

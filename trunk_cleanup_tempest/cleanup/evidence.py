@@ -110,66 +110,135 @@ def _deleted_text(server):
         ' at %s' % when if when else '')
 
 
+# Nova's policy answer to a caller that may list only its own project's
+# servers; any other 403 (a proxy, a firewall) says nothing of the caller.
+_OWN_PROJECT_ONLY = 'os_compute_api:servers:detail:get_all_tenants'
+
+
+def _own_project_only(exc):
+    body = getattr(exc, 'resp_body', None)
+    return (isinstance(exc, lib_exc.Forbidden) and isinstance(body, dict) and
+            _OWN_PROJECT_ONLY in str(body.get('message')))
+
+
 def listed(servers_client, server_id):
     """What Nova's servers list says of a server its show called gone.
 
     The show finds a server through its instance mapping: a live server
     whose mapping is lost (the API database restored from an older backup,
-    a failed move) answers the same ``itemNotFound`` as a deleted one. The
-    list reads the mapped cells' own records, deleted ones included: for a
-    caller that may list all projects (an admin), it shows the server
-    deleted, at the time Nova deleted it, or alive, or not at all (its
-    rows archived, or in a cell the list did not read: unmapped, down). So
-    only "alive" changes what the show proved. Others cannot filter the
-    list by ID: their answer is None, and the show's proof stands alone.
+    a failed move) answers the same ``itemNotFound`` as a deleted one; and
+    to a caller Nova's policy lets see only its own project, it answers so
+    for every server of another project, alive or not. The list reads the
+    mapped cells' own records, deleted ones included (see
+    :func:`_list_one`): it shows the server deleted, when, and in which
+    project, or alive, or not at all (its rows archived, or in a cell the
+    list did not read: unmapped, down; or, to such a caller, of another
+    project). So only "deleted" lets the show's proof stand, but for an
+    admin (whose list takes the ID filter), for whom a server not shown at
+    all rests on the show alone.
 
-    :returns: (alive, what): ``alive`` is True when the list shows the
-        server not deleted; ``what`` says what the list showed, or None.
+    :returns: (unproven, what, project): ``unproven`` is True when the
+        list does not let the show's proof stand; ``what`` says what it
+        showed, or None; ``project`` is the one it shows the server
+        deleted in, or None.
     """
     try:
-        found = _listed_one(servers_client, server_id)
-    except lib_exc.Forbidden:
-        return False, None
-    except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS as exc:
-        return False, "Nova's servers list not read (%s)" % (
-            ' '.join(str(exc).split())[:200])
+        found, own_only = _list_one(servers_client, server_id)
+    except ((lib_exc.RestClientException, listing.PaginationError) +
+            errors.CONNECTION_ERRORS) as exc:
+        return True, _not_read(exc), None
     if any(s.get('id') != server_id for s in found):
-        # The ID filter was dropped (a policy that allows no filters):
-        # a page of other servers says nothing of this one.
-        return False, None
+        # The ID filter was dropped (a policy that lets all projects be
+        # listed but not filtered): the caller may not be an admin, whose
+        # show sees every project.
+        return True, _IGNORED_FILTER, None
     if not found:
+        if own_only:
+            return True, _NOT_IN_OWN, None
         return False, ("Nova's servers list does not show it either (its "
-                       "rows archived, or in a cell the list did not read)")
+                       "rows archived, or in a cell the list did not "
+                       "read)"), None
     server = found[0]
     if _deleted_text(server):
-        return False, _deleted_text(server)
+        return False, _deleted_text(server), server.get('tenant_id')
     return True, ("Nova's servers list shows it %s (its instance mapping "
-                  "is lost?)" % server.get('status'))
+                  "is lost?)" % server.get('status')), None
 
 
-def _listed_one(servers_client, server_id):
-    # Two at most: one if the ID filter holds, and a page of others
-    # (cheaply) if a policy dropped it.
-    return servers_client.list_servers(
-        detail=True, all_tenants=True, uuid=server_id, limit=2,
-        **{'changes-since': _SINCE_EVER})['servers']
+_IGNORED_FILTER = ("Nova's servers list ignored the ID filter (a policy that "
+                   "lets these credentials list every project, not filter)")
+_NOT_IN_OWN = ("Nova's servers list, which it lets these credentials read "
+               "for their own project only, does not show it (a server of "
+               "another project, its rows archived, or no such server)")
+
+
+def _list_one(servers_client, server_id):
+    """Nova's list's record of one server: ([record] or [], own_only).
+
+    An admin's, by ID, two at most: one if the ID filter holds, and a page
+    of others (cheaply) if a policy dropped it. A caller Nova's policy
+    lets list only its own project (``own_only``) may not filter by ID:
+    that project's list is read, page after page, to the server. Asked
+    for changes since a time, both include deleted servers.
+
+    :raises: what the list call raises, but Nova's policy 403.
+    """
+    since = {'changes-since': _SINCE_EVER}
+    try:
+        return servers_client.list_servers(
+            detail=True, all_tenants=True, uuid=server_id, limit=2,
+            **since)['servers'], False
+    except lib_exc.Forbidden as exc:
+        if not _own_project_only(exc):
+            raise
+    for server in listing.paginated(servers_client.list_servers, 'servers',
+                                    detail=True, **since):
+        if server.get('id') == server_id:
+            return [server], True
+    return [], True
 
 
 def deleted_record(servers_client, server_id):
-    """Nova's record of a server it deleted, or None when not shown.
+    """Nova's record of a server it deleted: the only proof of its project.
 
-    Its project and ``terminated_at``, for a caller that may list every
-    project (an admin) while Nova keeps the rows; None for others, and
-    once the rows are archived.
+    Its project and ``terminated_at``, from Nova's list (see
+    :func:`_list_one`) while Nova keeps the rows.
+
+    :raises Unproven: the list answered anything else: an error, or not
+        that server deleted (alive, its instance mapping lost; not at all,
+        its rows archived, its cell not read, or, to a caller that may list
+        only its own project, of another project; other servers only, the
+        ID filter dropped), or deleted with no project or end time.
     """
     try:
-        found = _listed_one(servers_client, server_id)
-    except (lib_exc.RestClientException,) + errors.CONNECTION_ERRORS:
-        return None
-    for server in found:
-        if server.get('id') == server_id and _deleted_text(server):
-            return server
-    return None
+        found, own_only = _list_one(servers_client, server_id)
+    except ((lib_exc.RestClientException, listing.PaginationError) +
+            errors.CONNECTION_ERRORS) as exc:
+        raise errors.Unproven(_not_read(exc))
+    if any(s.get('id') != server_id for s in found):
+        raise errors.Unproven(_IGNORED_FILTER)
+    if not found:
+        raise errors.Unproven(_NOT_IN_OWN if own_only else (
+            "Nova's servers list does not show it (its rows archived, or in "
+            "a cell the list did not read, or no such server)"))
+    server = found[0]
+    if not _deleted_text(server):
+        raise errors.Unproven(
+            "Nova's servers list shows it %s (its instance mapping lost?)"
+            % server.get('status'))
+    if not server.get('tenant_id'):
+        raise errors.Unproven(
+            "Nova's servers list shows it DELETED, but not its project")
+    if stamp_utc(server.get('OS-SRV-USG:terminated_at')) is None:
+        raise errors.Unproven(
+            "Nova's servers list shows it DELETED, but not when it ended "
+            "(no terminated_at)")
+    return server
+
+
+def _not_read(exc):
+    return "Nova's servers list not read (%s)" % (
+        ' '.join(str(errors.error_text(exc)).split())[:200])
 
 
 def undecided(exc):

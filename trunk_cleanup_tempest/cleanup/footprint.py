@@ -21,6 +21,7 @@ entry for callers: a server (once gone, through its ports), a trunk or a
 parent port.
 """
 
+import collections
 import dataclasses
 import json
 
@@ -208,13 +209,18 @@ def record_server(clients, server_id, parent_created_by=None,
         server's own trunk may be the server's where a trunk is not.
     :returns: a :class:`Footprint`; its ``trunks`` is empty when the server
         is on no trunk.
-    :raises NotFound: the server does not exist (any more).
+    :raises NotFound: the server does not exist (any more); ``Unproven``
+        when Nova's 404 is not its ``itemNotFound`` for that server.
     """
     if parent_created_by is not None:
         _created_by(parent_created_by)
     try:
         server = clients.servers_client.show_server(server_id)['server']
-    except lib_exc.NotFound:
+    except lib_exc.NotFound as exc:
+        if evidence.server_gone(exc, server_id) is None:
+            # A proxy's page, a wrong endpoint: not Nova's word.
+            raise errors.Unproven('server %s cannot be proven gone: %s'
+                                  % (server_id, evidence.undecided(exc)))
         raise errors.NotFound(
             'server %s not found: record its footprint before deleting it, '
             'or name its trunk or parent port instead' % server_id)
@@ -283,29 +289,44 @@ def record_ports(clients, port_ids, server_id=None, project_id=None,
                      trunks=records, server_id=server_id)
 
 
+# What bounds a gone server's leftovers: the one project whose ports link
+# it, the moment after which nothing is its own, and why (for messages).
+GoneScope = collections.namedtuple('GoneScope', 'project_id before why')
+
+
 def _gone_server_scope(clients, server_id, project_id, created_before):
     """The project and moment that bound what a gone server left.
 
-    Nova's record of the delete, where the caller may read it (an admin):
-    its project, and its ``terminated_at`` (a trunk made after that is not
-    the server's). Else the caller's own project, as Neutron shows others
-    only its own ports. With neither, no project is assumed.
+    Both are Nova's word, from its record of the delete
+    (:func:`~.evidence.deleted_record`): the project it was of, and its
+    ``terminated_at`` (a trunk made after it is not the server's). Without
+    that record nothing is assumed, not even the caller's own project.
 
-    :raises NotFound: the server's project cannot be told.
+    :param project_id: the project the caller says the server was of:
+        only checked against Nova's word.
+    :raises Unproven: Nova does not show the record, or it names another
+        project than ``project_id``.
     """
-    gone = evidence.deleted_record(clients.servers_client, server_id) or {}
-    if project_id is None:
-        project_id = (gone.get('tenant_id') or
-                      evidence.own_project(clients.servers_client))
-    if project_id is None:
-        raise errors.NotFound(
-            'server %s not found, and its project cannot be told (Nova '
-            'does not list it, and the credentials have no project): name '
-            'its trunk instead' % server_id)
-    if created_before is None:
-        created_before = evidence.stamp_utc(
-            gone.get('OS-SRV-USG:terminated_at'))
-    return project_id, created_before
+    try:
+        gone = evidence.deleted_record(clients.servers_client, server_id)
+    except errors.Unproven as exc:
+        raise errors.Unproven(
+            'server %s not found, and its project is not proven: %s; '
+            'nothing is read by its ID, name its trunk if it is a leftover'
+            % (server_id, exc))
+    project = gone['tenant_id']
+    if project_id is not None and project_id != project:
+        raise errors.Unproven(
+            'server %s not found, and it was not of project %s: Nova\'s '
+            'servers list shows it deleted in project %s (check --project)'
+            % (server_id, project_id, project))
+    ended = evidence.stamp_utc(gone['OS-SRV-USG:terminated_at'])
+    if created_before is None or ended < created_before:
+        created_before = ended
+    return GoneScope(project, created_before,
+                     "project %s (Nova's servers list shows it deleted "
+                     "there at %s)" % (project,
+                                       gone['OS-SRV-USG:terminated_at']))
 
 
 def _ports_naming(clients, server_id, project_id):
@@ -397,9 +418,9 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     :param subports_before: as for :func:`record_server`.
     :param server_ports: the server's port IDs (a list, even empty), as
         Nova named them.
-    :param project_id: a gone server's project: the footprint's (default:
-        the first trunk's), and the only one whose ports link the server
-        by ``device_id``.
+    :param project_id: a gone server's project. With ``server_ports``,
+        the footprint's (default: the first trunk's); without, the project
+        the caller says it was of, which Nova's word must match.
     :param live_only: no fallback: the server must exist (``record`` of a
         live server, to keep before its delete).
     :returns: a :class:`Footprint`; for a live server on no trunk, one
@@ -419,16 +440,23 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     try:
         live = record_server(clients, server_id, parent_created_by,
                              created_before, subports_before)
-    except errors.NotFound:
-        if live_only:
+    except errors.NotFound as exc:
+        # Not Nova's word that it is gone: nothing is read by its ID. The
+        # ports Nova named are read either way.
+        if live_only or (isinstance(exc, errors.Unproven) and
+                         server_ports is None):
             raise
         live = None
     if live is not None and (live.trunks or server_ports is None):
         return live
+    linking = 'none of the ports Nova named for it parents a trunk'
     if server_ports is None:
-        project_id, created_before = _gone_server_scope(
-            clients, server_id, project_id, created_before)
+        scope = _gone_server_scope(clients, server_id, project_id,
+                                   created_before)
+        project_id, created_before = scope.project_id, scope.before
         server_ports = _ports_naming(clients, server_id, project_id)
+        linking = ('no port of %s with a compute: owner that names it '
+                   'parents a trunk made before then' % scope.why)
     found = record_ports(clients, server_ports, server_id, project_id,
                          created_before)
     if found is not None:
@@ -436,6 +464,6 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     if live is not None:
         return live
     raise errors.NotFound(
-        'server %s not found, and no port of its project that Nova bound '
-        'names it: if it was deleted, its trunk is no longer linked to it '
-        '(see "trunk-cleanup orphans")' % server_id)
+        'server %s not found, and %s: if it was deleted, its trunk is no '
+        'longer linked to it (see "trunk-cleanup orphans")'
+        % (server_id, linking))

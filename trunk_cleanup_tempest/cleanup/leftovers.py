@@ -120,8 +120,16 @@ class Leftovers:
                 return ('bound to server %s, which cannot be proven gone%s'
                         % (port.device_id, ': %s' % server.evidence
                            if server is not None else ''))
-            return ('bound to live server %s' % port.device_id
-                    if server.present else None)
+            if server.present:
+                return 'bound to live server %s' % port.device_id
+            if server.project_id and server.project_id != port.project_id:
+                # device_id is free text: Nova binds its project's ports.
+                return ('claimed for server %s, which Nova lists deleted '
+                        'in project %s, not the port\'s project %s: Nova '
+                        'did not bind it' % (port.device_id,
+                                             server.project_id,
+                                             port.project_id))
+            return None
         return 'in use by %s %s' % (port.device_owner or 'device',
                                     port.device_id)
 
@@ -146,13 +154,14 @@ def server_state(servers_client, server_id):
     except lib_exc.NotFound as exc:
         proof = evidence.server_gone(exc, server_id)
         if proof:
-            alive, what = evidence.listed(servers_client, server_id)
-            if alive:
+            unproven, what, project = evidence.listed(servers_client,
+                                                      server_id)
+            if unproven:
                 return ResourceState(
                     kind=SERVER, id=server_id, present=True, status=UNKNOWN,
                     evidence='%s, but %s' % (proof, what))
             return ResourceState(
-                kind=SERVER, id=server_id, present=False,
+                kind=SERVER, id=server_id, present=False, project_id=project,
                 evidence='; '.join(filter(None, (proof, what))))
         return ResourceState(kind=SERVER, id=server_id, present=True,
                              status=UNKNOWN, evidence=evidence.undecided(exc))

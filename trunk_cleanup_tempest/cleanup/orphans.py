@@ -262,6 +262,14 @@ def _classify(parent, servers):
                 device, server.evidence)
     if server.present:
         return None
+    project = parent.get('project_id') or parent.get('tenant_id')
+    if server.project_id and server.project_id != project:
+        # device_id is free text: Nova binds ports of the server's project.
+        return (evidence.UNDECIDABLE,
+                'parent port %s names server %s, which Nova lists deleted in '
+                'project %s, not the port\'s project %s: Nova did not bind '
+                'it' % (parent['id'], device, server.project_id, project),
+                device, server.evidence)
     if parent.get('status') == 'ACTIVE':
         return (evidence.UNDECIDABLE,
                 'parent port %s names server %s, which Nova says is not '

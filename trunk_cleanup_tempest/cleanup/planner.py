@@ -153,6 +153,12 @@ def _proof(leftovers, parent, trunk, subports, unbound_older_than, now):
             return evidence.UNDECIDABLE, why, why
     elif leftovers.server is not None:
         server = leftovers.server
+    if (server is not None and not server.present and parent.present and
+            server.project_id and server.project_id != parent.project_id):
+        why = ('server %s: Nova lists it deleted in project %s, not parent '
+               'port %s\'s project %s' % (server.id, server.project_id,
+                                          parent.id, parent.project_id))
+        return evidence.UNDECIDABLE, why, why
     if server is not None and not server.present:
         return evidence.SERVER_DELETED, 'server %s: %s' % (
             server.id, server.evidence), None
@@ -261,12 +267,17 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
                            for p in [parent] + subports if p.present)
         return
     deletable = []
+    # Across projects, a port is deleted only in the trunk's own project:
+    # an admin or a network owner may have put another project's on it.
+    owner = project or trunk.project_id or record.project_id
+
+    def not_owners(port):
+        return ('belongs to project %s, not %s' % (port.project_id, owner)
+                if owner and port.project_id != owner else None)
     for port in subports:
         if not port.present:
             continue
-        reason = ('belongs to project %s, not %s' %
-                  (port.project_id, project) if foreign(port)
-                  else leftovers.holder(port))
+        reason = not_owners(port) or leftovers.holder(port)
         if reason:
             refuse(port, 'subport %s %s' % (port.id, reason))
         else:
@@ -280,6 +291,8 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
             'kept: who created this parent port is not known, so it is kept '
             'as Nova keeps a port it was given; ask to delete parent ports '
             'to remove it')
+    elif parent.present and not_owners(parent):
+        refuse(parent, 'parent port %s %s' % (parent.id, not_owners(parent)))
     elif parent.present:
         deletable.append(parent.id)
     if deletable:

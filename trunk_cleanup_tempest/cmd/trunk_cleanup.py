@@ -251,10 +251,12 @@ def _read_footprint(path, stdin):
 def _footprint(args, clients, stdin):
     if args.footprint:
         return _read_footprint(args.footprint, stdin)
-    # A server that is gone is found by the ports that still name it.
+    # A server that is gone is found by the ports that still name it, in
+    # the project Nova proves; --project must agree with it.
     return cleanup.record(clients, server_id=args.server,
                           trunk_id=args.trunk, port_id=args.port,
-                          parent_created_by=args.parent_created_by)
+                          parent_created_by=args.parent_created_by,
+                          project_id=getattr(args, 'project', None))
 
 
 def _require_trunks(clients):
