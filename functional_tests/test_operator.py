@@ -103,7 +103,8 @@ class TestOperatorCommand(base.FunctionalTestCase):
                 code, out, err = self.cli(
                     'cleanup', '--server', archived, '--delete-parent-port',
                     '--yes', *scope, env=proxy.environ(user))
-                self.assertOneLineError('name its trunk', code, out, err)
+                self.assertOneLineError('an admin may clean its trunk',
+                                        code, out, err)
                 self.assertEqual(before, self.snapshot(self.admin))
         for trunk, clients in ((mine, self.demo), (theirs, self.admin)):
             kept = clients.trunks_client.show_trunk(trunk['id'])['trunk']

@@ -467,6 +467,22 @@ class TestCleanup(base.TestCase):
         self.assertTrue(report.clean, str(report))
         self.assertNotIn(self.subports[0], self.cloud.ports)
 
+    def test_a_gone_parent_s_trunk_is_not_another_project_s_server_s(self):
+        # The trunk and parent are gone, the subports kept: the footprint
+        # names a server Nova lists deleted in another project than the
+        # trunk's, which proves nothing of them.
+        fp = self.stand_up()
+        self.cloud.admin = True
+        self.cloud.delete_server(self.server)
+        self.cloud.deleted[self.server]['tenant_id'] = (
+            fake_cloud.OTHER_PROJECT)
+        del self.cloud.trunks[self.trunk]
+        del self.cloud.ports[self.parent]
+        report = self.run_cleanup(fp, all_projects=True)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('not project %s of trunk %s' % (
+            fake_cloud.PROJECT, self.trunk), str(report))
+
     def test_across_projects_another_project_s_subport_is_kept(self):
         # --all-projects is no licence to delete a port its trunk's project
         # does not own: the trunk goes, the port stays.

@@ -258,7 +258,8 @@ class TestRecordOne(base.TestCase):
                                     self.clients, server_id=self.server)
             self.assertIn('its project is not proven', str(exc))
             self.assertIn(expected, str(exc))
-            self.assertIn('nothing is read by its ID', str(exc))
+            self.assertIn('nothing is read by its ID (an admin may clean '
+                          'its trunk', str(exc))
             self.assertNotIn(('GET', '/v2.0/ports'), self.cloud.requests)
         self.cloud.nova_uuid_filter = True
         self.cloud.deleted[self.server] = deleted
@@ -308,7 +309,7 @@ class TestRecordOne(base.TestCase):
             server_id=self.server, created_before=datetime.datetime(
                 2099, 1, 1, tzinfo=datetime.timezone.utc))
 
-    def test_a_member_s_own_project_list_is_read_to_its_end(self):
+    def test_a_member_s_own_project_list_is_read_up_to_the_server(self):
         self.cloud.delete_server(self.server, unbind=False)
         self.cloud.nova_page_cap = 1
         # Listed before it, one a page.

@@ -87,18 +87,26 @@ class TestFindOrphans(base.TestCase):
         self.cloud.delete_server(gone, unbind=False)
         for key in ('project_id', 'tenant_id'):
             self.cloud.ports[parent][key] = 'theirs'
+        report = self.assertUndecidableAndUntouched(
+            'which Nova lists deleted in project %s, not the port\'s '
+            'project theirs' % fake_cloud.PROJECT)
+        self.assertIn('Nova did not bind it', str(report))
+
+    def assertUndecidableAndUntouched(self, why):
+        """The one orphan is undecidable, and a cleanup of it writes nothing.
+
+        The cleanup reads the cloud again, across projects, asked to unbind.
+        """
         found = self.find(all_projects=True)
         self.assertEqual(['undecidable'], [o.cls for o in found])
-        self.assertIn('which Nova lists deleted in project %s, not the '
-                      'port\'s project theirs' % fake_cloud.PROJECT,
-                      found[0].reason)
-        # Nor does the cleanup, which reads the cloud again, touch it.
+        self.assertIn(why, found[0].reason)
         report = cleanup.cleanup(self.clients, found[0].footprint,
                                  unbind_stale=True, delete_parent=True,
                                  all_projects=True, timeout=0.3,
                                  interval=0.01)
         self.assertEqual([], self.cloud.writes())
-        self.assertIn('Nova did not bind it', str(report))
+        self.assertFalse(report.clean)
+        return report
 
     def test_a_caller_nova_confines_sees_no_other_project_s_server_gone(
             self):
@@ -109,16 +117,8 @@ class TestFindOrphans(base.TestCase):
         self.cloud.caller_project = fake_cloud.OTHER_PROJECT
         server, trunk, parent, _ = self.cloud.stand_up()
         self.cloud.change(self.cloud.ports[parent], status='DOWN')  # SHUTOFF
-        found = self.find(all_projects=True)
-        self.assertEqual(['undecidable'], [o.cls for o in found])
-        self.assertIn('for their own project only, does not show it',
-                      found[0].reason)
-        report = cleanup.cleanup(self.clients, found[0].footprint,
-                                 unbind_stale=True, delete_parent=True,
-                                 all_projects=True, timeout=0.3,
-                                 interval=0.01)
-        self.assertEqual([], self.cloud.writes())
-        self.assertFalse(report.clean)
+        self.assertUndecidableAndUntouched(
+            'for their own project only, does not show it')
 
     def test_a_servers_list_refused_but_not_by_policy_proves_nothing(self):
         # A firewall's 403, a 5xx: the list may have shown it alive.

@@ -312,8 +312,8 @@ def _gone_server_scope(clients, server_id, project_id, created_before):
     except errors.Unproven as exc:
         raise errors.Unproven(
             'server %s not found, and its project is not proven: %s; '
-            'nothing is read by its ID, name its trunk if it is a leftover'
-            % (server_id, exc))
+            'nothing is read by its ID (an admin may clean its trunk, '
+            '--trunk, if it is a leftover)' % (server_id, exc))
     project = gone['tenant_id']
     if project_id is not None and project_id != project:
         raise errors.Unproven(

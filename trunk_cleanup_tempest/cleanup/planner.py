@@ -138,7 +138,8 @@ def plan(leftovers, keep_ports=False, project=None, unbind_stale=False,
     return result
 
 
-def _proof(leftovers, parent, trunk, subports, unbound_older_than, now):
+def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
+           now):
     """(class, evidence, refusal reason or None) for one trunk."""
     server = None
     if parent.present and parent.device_id:
@@ -153,11 +154,13 @@ def _proof(leftovers, parent, trunk, subports, unbound_older_than, now):
             return evidence.UNDECIDABLE, why, why
     elif leftovers.server is not None:
         server = leftovers.server
-    if (server is not None and not server.present and parent.present and
-            server.project_id and server.project_id != parent.project_id):
-        why = ('server %s: Nova lists it deleted in project %s, not parent '
-               'port %s\'s project %s' % (server.id, server.project_id,
-                                          parent.id, parent.project_id))
+    # The parent's project, or once it is gone, the trunk's as recorded.
+    project = parent.project_id if parent.present else record.project_id
+    if (server is not None and not server.present and server.project_id
+            and server.project_id != project):
+        why = ('server %s: Nova lists it deleted in project %s, not project '
+               '%s of trunk %s' % (server.id, server.project_id, project,
+                                   trunk.id))
         return evidence.UNDECIDABLE, why, why
     if server is not None and not server.present:
         return evidence.SERVER_DELETED, 'server %s: %s' % (
@@ -226,8 +229,8 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
                    'have: it may be in use again' % (trunk.id,
                                                      ', '.join(new)))
     if blocker is None:
-        cls, shown, blocker = _proof(leftovers, parent, trunk, subports,
-                                     unbound_older_than, now)
+        cls, shown, blocker = _proof(leftovers, record, parent, trunk,
+                                     subports, unbound_older_than, now)
         result.evidence[record.trunk_id] = {'class': cls,
                                             'evidence': shown}
     else:
