@@ -133,36 +133,42 @@ def listed(servers_client, server_id):
     :func:`_list_one`): it shows the server deleted, when, and in which
     project, or alive, or not at all (its rows archived, or in a cell the
     list did not read: unmapped, down; or, to such a caller, of another
-    project). So only "deleted" lets the show's proof stand, but for an
-    admin (whose list takes the ID filter), for whom a server not shown at
-    all rests on the show alone.
+    project). So only "deleted" lets the show's proof stand, and "not
+    shown at all": for an admin (whose list takes the ID filter), it rests
+    on the show alone.
 
-    :returns: (unproven, what, project): ``unproven`` is True when the
-        list does not let the show's proof stand; ``what`` says what it
-        showed, or None; ``project`` is the one it shows the server
-        deleted in, or None.
+    A server Nova's list does not show to a caller it confines to its own
+    project is gone, or another project's, alive or not (or never reached
+    a cell: deleted before it was scheduled): the show's proof stands for
+    what only the server held, but no port that names it is its (see
+    :meth:`~.leftovers.Leftovers.holder`).
+
+    :returns: (unproven, what, project, unlisted): ``unproven`` is True
+        when the list does not let the show's proof stand; ``what`` says
+        what it showed, or None; ``project`` is the one it shows the server
+        deleted in, or None; ``unlisted`` is True for that last case.
     """
     try:
         found, own_only = _list_one(servers_client, server_id)
     except ((lib_exc.RestClientException, listing.PaginationError) +
             errors.CONNECTION_ERRORS) as exc:
-        return True, _not_read(exc), None
+        return True, _not_read(exc), None, False
     if any(s.get('id') != server_id for s in found):
         # The ID filter was dropped (a policy that lets all projects be
         # listed but not filtered): the caller may not be an admin, whose
         # show sees every project.
-        return True, _IGNORED_FILTER, None
+        return True, _IGNORED_FILTER, None, False
     if not found:
         if own_only:
-            return True, _NOT_IN_OWN, None
+            return False, _NOT_IN_OWN, None, True
         return False, ("Nova's servers list does not show it either (its "
                        "rows archived, or in a cell the list did not "
-                       "read)"), None
+                       "read)"), None, False
     server = found[0]
     if _deleted_text(server):
-        return False, _deleted_text(server), server.get('tenant_id')
+        return False, _deleted_text(server), server.get('tenant_id'), False
     return True, ("Nova's servers list shows it %s (its instance mapping "
-                  "is lost?)" % server.get('status')), None
+                  "is lost?)" % server.get('status')), None, False
 
 
 _IGNORED_FILTER = ("Nova's servers list ignored the ID filter (a policy that "

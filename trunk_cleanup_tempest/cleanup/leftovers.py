@@ -36,6 +36,10 @@ _SERVER_GONE_STATUSES = ('DELETED',)
 
 # Nova's status of a server it cannot be asked about, never its own.
 UNKNOWN = 'UNKNOWN'
+# A server Nova calls not found, whose list (of the caller's own project
+# only) does not show it: gone, or another project's. No port naming it
+# is free.
+NOT_LISTED = 'NOT_LISTED'
 
 TRUNK_SUBPORT_OWNER = 'trunk:subport'
 COMPUTE_OWNER_PREFIX = 'compute:'
@@ -122,6 +126,9 @@ class Leftovers:
                            if server is not None else ''))
             if server.present:
                 return 'bound to live server %s' % port.device_id
+            if server.status == NOT_LISTED:
+                return ('bound to server %s, which cannot be proven gone: '
+                        '%s' % (port.device_id, server.evidence))
             if server.project_id and server.project_id != port.project_id:
                 # device_id is free text: Nova binds its project's ports.
                 return ('claimed for server %s, which Nova lists deleted '
@@ -154,14 +161,15 @@ def server_state(servers_client, server_id):
     except lib_exc.NotFound as exc:
         proof = evidence.server_gone(exc, server_id)
         if proof:
-            unproven, what, project = evidence.listed(servers_client,
-                                                      server_id)
+            unproven, what, project, unlisted = evidence.listed(
+                servers_client, server_id)
             if unproven:
                 return ResourceState(
                     kind=SERVER, id=server_id, present=True, status=UNKNOWN,
                     evidence='%s, but %s' % (proof, what))
             return ResourceState(
                 kind=SERVER, id=server_id, present=False, project_id=project,
+                status=NOT_LISTED if unlisted else None,
                 evidence='; '.join(filter(None, (proof, what))))
         return ResourceState(kind=SERVER, id=server_id, present=True,
                              status=UNKNOWN, evidence=evidence.undecided(exc))

@@ -255,7 +255,7 @@ def _classify(parent, servers):
             leftovers.COMPUTE_OWNER_PREFIX):
         return None
     server = servers[device]
-    if server.status == leftovers.UNKNOWN:
+    if server.status in (leftovers.UNKNOWN, leftovers.NOT_LISTED):
         return (evidence.UNDECIDABLE,
                 'parent port %s names server %s, which cannot be proven '
                 'gone: %s' % (parent['id'], device, server.evidence),
