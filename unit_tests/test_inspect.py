@@ -171,6 +171,29 @@ class TestInspect(base.TestCase):
         report = self.run_cleanup(fp)
         self.assertTrue(report.clean, str(report))
 
+    def test_a_server_only_a_port_named_is_no_proof_when_unlisted(self):
+        # The parent claimed another project's live server when its trunk
+        # was recorded, and was unbound since: Nova shows a member that
+        # server "not found" and lists it not, which proves nothing.
+        self.stand_up()
+        live = self.cloud.add_server(project_id=fake_cloud.OTHER_PROJECT)
+        self.cloud.unbind(self.parent)
+        self.cloud.change(self.cloud.ports[self.parent], device_id=live,
+                          device_owner='compute:nova')
+        self.cloud.delete_server(self.server)
+        fp = cleanup.record(self.clients, trunk_id=self.trunk)
+        self.assertEqual((live, False), (fp.server_id, fp.own_server))
+        self.cloud.change(self.cloud.ports[self.parent], device_id='',
+                          device_owner='')
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('not proven', str(report))
+        fp = cleanup.Footprint.from_dict(dict(fp.to_dict(), own_server=True))
+        self.assertTrue(fp.own_server)
+        self.assertRaises(cleanup.InvalidFootprint,
+                          cleanup.Footprint.from_dict,
+                          dict(fp.to_dict(), own_server='yes'))
+
     def test_holder_rules(self):
         left = leftovers.Leftovers(footprint=None, server=None,
                                    trunks={}, ports={})

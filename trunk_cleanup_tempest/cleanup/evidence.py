@@ -133,9 +133,10 @@ def listed(servers_client, server_id):
     :func:`_list_one`): it shows the server deleted, when, and in which
     project, or alive, or not at all (its rows archived, or in a cell the
     list did not read: unmapped, down; or, to such a caller, of another
-    project). So only "deleted" lets the show's proof stand, and "not
-    shown at all": for an admin (whose list takes the ID filter), it rests
-    on the show alone.
+    project). So only "deleted", and "not shown at all", let the show's
+    proof stand: for an admin (whose list takes the ID filter) it then
+    rests on the show alone; for others, only for a server known to be
+    theirs.
 
     A server Nova's list does not show to a caller it confines to its own
     project is gone, or another project's, alive or not (or never reached
@@ -175,7 +176,8 @@ _IGNORED_FILTER = ("Nova's servers list ignored the ID filter (a policy that "
                    "lets these credentials list every project, not filter)")
 _NOT_IN_OWN = ("Nova's servers list, which it lets these credentials read "
                "for their own project only, does not show it (a server of "
-               "another project, its rows archived, or no such server)")
+               "another project, alive or not; its rows archived; deleted "
+               "before it reached a cell; or no such server)")
 
 
 def _list_one(servers_client, server_id):

@@ -65,11 +65,17 @@ class TrunkRecord:
 
 @dataclasses.dataclass(frozen=True)
 class Footprint:
-    """The trunks (with parents and subports) one server stood on."""
+    """The trunks (with parents and subports) one server stood on.
+
+    ``own_server``: the server is known to be of ``project_id`` (Nova
+    showed it to the credentials that recorded it, or they made it), not
+    only named by a port, whose ``device_id`` anyone may write.
+    """
 
     project_id: str
     trunks: tuple = ()
     server_id: str | None = None
+    own_server: bool = False
 
     @property
     def port_ids(self):
@@ -107,8 +113,11 @@ class Footprint:
                                 segmentation_id=s.get('segmentation_id'))
                         for s in t.get('subports') or ()))
                 for t in data.get('trunks') or ())
+            own = data.get('own_server', False)
+            if not isinstance(own, bool):
+                raise ValueError('own_server must be true or false')
             return cls(project_id=_text(data['project_id']), trunks=trunks,
-                       server_id=data.get('server_id'))
+                       server_id=data.get('server_id'), own_server=own)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise errors.InvalidFootprint(
                 'not a footprint: %s %s' % (type(exc).__name__, exc))
@@ -239,7 +248,7 @@ def record_server(clients, server_id, parent_created_by=None,
                                                server)
             trunks.append(trunk_record(trunk, created_by))
     return Footprint(project_id=server['tenant_id'],
-                     server_id=server_id,
+                     server_id=server_id, own_server=True,
                      trunks=tuple(sorted(trunks, key=lambda t: t.trunk_id)))
 
 

@@ -238,7 +238,8 @@ class TrunkCleanupScenarioTest(manager.NetworkScenarioTest):
         """
         recorded = cleanup.record_trunk(self.os_primary, trunk_id, 'user')
         return cleanup.Footprint(project_id=recorded.project_id,
-                                 trunks=recorded.trunks, server_id=server_id)
+                                 trunks=recorded.trunks, server_id=server_id,
+                                 own_server=True)
 
     def delete_and_prove_cleanup(self, footprint, user_parent=True):
         """Delete the server, check the promise, clean, check nothing left.

@@ -281,7 +281,7 @@ class SharedTrunkTest(base.TrunkCleanupScenarioTest):
         self.delete_server_and_wait(second['id'])
         second_footprint = cleanup.Footprint(
             project_id=footprint.project_id, trunks=footprint.trunks,
-            server_id=second['id'])
+            server_id=second['id'], own_server=True)
         self.assert_promised_state(second_footprint)
         self.clean_and_assert_nothing_left(footprint)
 
