@@ -12,8 +12,11 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import dataclasses
 import datetime
 import json
+
+import fixtures
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import footprint as fp_mod
@@ -214,6 +217,8 @@ class TestRecordOne(base.TestCase):
         fp = cleanup.record(self.clients, server_id=self.server)
         self.assertEqual([self.trunk], fp.trunk_ids)
         self.assertEqual(self.live.project_id, fp.project_id)
+        # Nova's record proved it the project's.
+        self.assertTrue(fp.own_server)
 
     def test_a_caller_nova_lists_one_project_takes_no_other_s_server(self):
         # Nova's policy lets the caller list only its own project's
@@ -424,6 +429,19 @@ class TestFootprintFile(base.TestCase):
     def test_json_round_trip(self):
         fp = self.stand_up()
         self.assertEqual(fp, cleanup.Footprint.from_json(fp.to_json()))
+
+    def test_a_journal_entry_written_before_own_server_is_still_done(self):
+        # Entries are named after the footprint's JSON: without
+        # own_server, it is as written before the field was.
+        folder = self.useFixture(fixtures.TempDir()).path
+        journal = cleanup.Journal(folder)
+        for own in (False, True):
+            fp = dataclasses.replace(self.stand_up(), own_server=own)
+            self.assertEqual(own, 'own_server' in fp.to_json())
+            journal.add(fp)
+            self.assertEqual([fp], journal.pending())
+            journal.done(fp)
+            self.assertEqual([], journal.pending())
 
     def test_not_json(self):
         exc = self.assertRaises(cleanup.InvalidFootprint,

@@ -86,7 +86,12 @@ class Footprint:
         return [t.trunk_id for t in self.trunks]
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if not self.own_server:
+            # As written before the field was: journal entries are named
+            # after this text.
+            del data['own_server']
+        return data
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -459,7 +464,8 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     if live is not None and (live.trunks or server_ports is None):
         return live
     linking = 'none of the ports Nova named for it parents a trunk'
-    if server_ports is None:
+    proven = server_ports is None
+    if proven:
         scope = _gone_server_scope(clients, server_id, project_id,
                                    created_before)
         project_id, created_before = scope.project_id, scope.before
@@ -469,7 +475,9 @@ def record(clients, server_id=None, trunk_id=None, port_id=None,
     found = record_ports(clients, server_ports, server_id, project_id,
                          created_before)
     if found is not None:
-        return found
+        # Nova's record of the delete proved the server the project's.
+        return (dataclasses.replace(found, own_server=True)
+                if proven and found.project_id == project_id else found)
     if live is not None:
         return live
     raise errors.NotFound(
