@@ -110,6 +110,10 @@ def _deleted_text(server):
         ' at %s' % when if when else '')
 
 
+# What a list call may raise when the cloud does not answer it whole.
+LIST_ERRORS = ((lib_exc.RestClientException, listing.PaginationError) +
+               errors.CONNECTION_ERRORS)
+
 # Nova's policy answer to a caller that may list only its own project's
 # servers; any other 403 (a proxy, a firewall) says nothing of the caller.
 _OWN_PROJECT_ONLY = 'os_compute_api:servers:detail:get_all_tenants'
@@ -151,8 +155,7 @@ def listed(servers_client, server_id):
     """
     try:
         found, own_only = _list_one(servers_client, server_id)
-    except ((lib_exc.RestClientException, listing.PaginationError) +
-            errors.CONNECTION_ERRORS) as exc:
+    except LIST_ERRORS as exc:
         return True, _not_read(exc), None, False
     if any(s.get('id') != server_id for s in found):
         # The ID filter was dropped (a policy that lets all projects be
@@ -220,8 +223,7 @@ def deleted_record(servers_client, server_id):
     """
     try:
         found, own_only = _list_one(servers_client, server_id)
-    except ((lib_exc.RestClientException, listing.PaginationError) +
-            errors.CONNECTION_ERRORS) as exc:
+    except LIST_ERRORS as exc:
         raise errors.Unproven(_not_read(exc))
     if any(s.get('id') != server_id for s in found):
         raise errors.Unproven(_IGNORED_FILTER)

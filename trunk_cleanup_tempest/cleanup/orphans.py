@@ -34,7 +34,6 @@ import dataclasses
 import datetime
 
 from oslo_log import log as logging
-from tempest.lib import exceptions as lib_exc
 
 from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import evidence
@@ -224,8 +223,7 @@ def _servers(clients, project, device_ids):
     try:
         listed = {s['id'] for s in listing.paginated(
             clients.servers_client.list_servers, 'servers', **params)}
-    except (lib_exc.RestClientException, listing.PaginationError) + \
-            errors.CONNECTION_ERRORS as exc:
+    except evidence.LIST_ERRORS as exc:
         # Each is asked about on its own: what Nova will not answer for
         # is undecidable, not gone.
         LOG.warning('servers not listed (%s): each is shown on its own',

@@ -299,10 +299,12 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
             'kept: who created this parent port is not known, so it is kept '
             'as Nova keeps a port it was given; ask to delete parent ports '
             'to remove it')
-    elif parent.present and not_owners(parent):
-        refuse(parent, 'parent port %s %s' % (parent.id, not_owners(parent)))
     elif parent.present:
-        deletable.append(parent.id)
+        foreign_parent = not_owners(parent)
+        if foreign_parent:
+            refuse(parent, 'parent port %s %s' % (parent.id, foreign_parent))
+        else:
+            deletable.append(parent.id)
     if deletable:
         # One step, so one read of them all before their deletes.
         add(DELETE_PORTS, deletable,
