@@ -12,6 +12,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import dataclasses
+
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import leftovers
 from unit_tests import base
@@ -190,6 +192,12 @@ class TestInspect(base.TestCase):
         self.assertIn('not proven', str(report))
         fp = cleanup.Footprint.from_dict(dict(fp.to_dict(), own_server=True))
         self.assertTrue(fp.own_server)
+        # Known as its own, but to credentials of another project: Nova
+        # shows them any server of this one "not found", alive or not.
+        fp = dataclasses.replace(fp, server_id=live,
+                                 project_id=fake_cloud.OTHER_PROJECT)
+        report = self.run_cleanup(fp, all_projects=True)
+        self.assertEqual([], self.cloud.writes())
         self.assertRaises(cleanup.InvalidFootprint,
                           cleanup.Footprint.from_dict,
                           dict(fp.to_dict(), own_server='yes'))

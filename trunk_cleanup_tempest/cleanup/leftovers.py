@@ -167,6 +167,9 @@ def server_state(servers_client, server_id):
                 return ResourceState(
                     kind=SERVER, id=server_id, present=True, status=UNKNOWN,
                     evidence='%s, but %s' % (proof, what))
+            if unlisted:
+                # The one project whose list was read: the caller's own.
+                project = evidence.own_project(servers_client)
             return ResourceState(
                 kind=SERVER, id=server_id, present=False, project_id=project,
                 status=NOT_LISTED if unlisted else None,

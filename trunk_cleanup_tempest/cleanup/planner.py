@@ -154,10 +154,12 @@ def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
             return evidence.UNDECIDABLE, why, why
     elif leftovers.server is not None:
         server = leftovers.server
-        if (server.status == lo_mod.NOT_LISTED and
-                not leftovers.footprint.own_server):
-            # Only a port named it, and Nova does not list it to these
-            # credentials: it may be another project's live server.
+        if server.status == lo_mod.NOT_LISTED and not (
+                leftovers.footprint.own_server and
+                server.project_id == leftovers.footprint.project_id):
+            # Nova does not list it to these credentials, of their own
+            # project only: unless the footprint knows it as a server of
+            # that project, it may be another project's live server.
             server = None
     # The parent's project, or once it is gone, the trunk's as recorded.
     project = parent.project_id if parent.present else record.project_id
