@@ -15,6 +15,7 @@
 import json
 import threading
 import time
+from unittest import mock
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import errors
@@ -684,6 +685,51 @@ class TestGuardedWrites(base.TestCase):
         action = [a for a in report.actions
                   if (a.action, a.id) == ('delete_ports', self.parent)][0]
         self.assertEqual(rep.REFUSED, action.outcome)
+
+    def agent_changes_subport(self, times):
+        """An agent changes a subport right before each of its deletes.
+
+        As the OVS agent does while it unwires a deleted trunk: each
+        delete names a revision that has just gone stale.
+        """
+        sub = self.subports[0]
+        changes = []
+
+        def agent(cloud, method, path):
+            if ((method, path) == ('DELETE', '/v2.0/ports/%s' % sub) and
+                    len(changes) < times):
+                changes.append(path)
+                cloud.change(cloud.ports[sub], status='DOWN')
+        self.cloud.hooks.append(agent)
+        return sub
+
+    def test_port_changed_since_its_read_is_deleted_at_once(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        sub = self.agent_changes_subport(times=1)
+        with mock.patch.object(executor.time, 'sleep') as sleep:
+            report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertNotIn(sub, self.cloud.ports)
+        # Neutron's 412, the port read again, and a delete guarded by that
+        # read, with no wait between: waiting would not make it likelier.
+        delete = ('DELETE', '/v2.0/ports/%s' % sub)
+        self.assertEqual(2, self.cloud.writes().count(delete))
+        self.assertEqual([delete[1]], [p for m, p in self.cloud.requests
+                                       if m == 'GET' and p == delete[1]])
+        sleep.assert_not_called()
+
+    def test_port_that_keeps_changing_is_waited_for(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        sub = self.agent_changes_subport(times=3)
+        with mock.patch.object(executor.time, 'sleep') as sleep:
+            report = self.run_cleanup(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual(4, self.cloud.writes().count(
+            ('DELETE', '/v2.0/ports/%s' % sub)))
+        # At once after the first 412, never twice in a row.
+        self.assertEqual([mock.call(0.01)], sleep.call_args_list)
 
     def test_no_if_match_on_member_actions(self):
         fp = self.stand_up()

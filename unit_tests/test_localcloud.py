@@ -16,6 +16,7 @@ import configparser
 import io
 import json
 import os
+from unittest import mock
 
 import fixtures
 from oslo_config import cfg
@@ -23,6 +24,7 @@ from oslotest import base
 
 from trunk_cleanup_localcloud import cli
 from trunk_cleanup_localcloud import cloud as cloud_mod
+from trunk_cleanup_localcloud import consumers
 from trunk_cleanup_localcloud import layout as layout_mod
 from trunk_cleanup_localcloud import process
 from trunk_cleanup_localcloud import releases
@@ -302,6 +304,40 @@ class TestConfig(base.BaseTestCase):
         self.assertIn('export OS_USERNAME=demo\n', rc)
         self.assertIn('export OS_PROJECT_NAME=demo\n', rc)
         self.assertIn('export OS_AUTH_URL=http://127.0.0.1:5000/v3\n', rc)
+
+    def test_up_keeps_only_the_last_tempest_durations(self):
+        for name in (layout_mod.TEMPEST_TIMES, 'cloud.json'):
+            open(os.path.join(self.dir, name), 'w').close()
+        os.makedirs(os.path.join(self.dir, 'tempest', '.stestr'))
+        services.clean_state(layout_mod.Layout(self.dir, '/venv'))
+        self.assertEqual([layout_mod.TEMPEST_TIMES], os.listdir(self.dir))
+
+    def test_a_new_workspace_loads_the_last_run_s_durations(self):
+        cloud = self.cloud_with_state()
+        times = os.path.join(self.dir, layout_mod.TEMPEST_TIMES)
+        with open(times, 'wb') as f:
+            f.write(b'last run')
+        loaded = []
+
+        def run(command, **kwargs):
+            if command[1:] == ['load']:
+                loaded.append(kwargs['stdin'].read())
+            this = b'this run' if command[1:] == ['last', '--subunit'] \
+                else b''
+            return mock.Mock(stdout=this)
+        with mock.patch.object(consumers.subprocess, 'run',
+                               side_effect=run), \
+                mock.patch.object(consumers.subprocess, 'call',
+                                  return_value=1) as call, \
+                mock.patch.object(cloud, 'tempest_conf'):
+            self.assertEqual(1, consumers.run_tempest(
+                cloud, os.path.join(self.dir, 'tempest'), 'x', 2,
+                out=io.StringIO()))
+        self.assertEqual([b'last run'], loaded)
+        self.assertEqual('run', call.call_args[0][0][1])
+        # A failed run's durations are kept too.
+        with open(times, 'rb') as f:
+            self.assertEqual(b'this run', f.read())
 
     def test_down_of_a_cloud_that_never_started(self):
         cloud = cloud_mod.LocalCloud(os.path.join(self.dir, 'none'))

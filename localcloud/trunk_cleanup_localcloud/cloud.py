@@ -49,8 +49,11 @@ from trunk_cleanup_localcloud import virtualenvs
 STATE_FILE = 'cloud.json'
 # The cleanup service's process name.
 WATCH = 'watch'
-# Seconds each process is given to stop on SIGTERM before SIGKILL.
-DOWN_GRACE = 10
+# Seconds each process is given to stop on SIGTERM before SIGKILL. Every
+# up starts from an empty state, so no service's graceful shutdown has
+# anything to save: Neutron's agent and RPC server and nova-compute would
+# take 10 s or more of it.
+DOWN_GRACE = 3
 
 
 class LocalCloud:

@@ -98,8 +98,12 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
                 expected=None, overrides=(), out=sys.stdout):
     """``tempest init`` a workspace for the cloud and ``tempest run`` in it.
 
+    A new workspace first loads the last run's durations (see
+    ``layout.TEMPEST_TIMES``), and every run leaves its own there.
+
     :returns: tempest's exit code
     """
+    times = os.path.join(cloud.state_dir, layout_mod.TEMPEST_TIMES)
     if not os.path.exists(os.path.join(workspace, '.stestr.conf')):
         # Named after its path, so a workspace that "up" emptied is
         # registered again rather than refused as a duplicate.
@@ -110,6 +114,12 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run([_tempest(), 'init', '--name', name, workspace],
                        check=True, stdout=subprocess.DEVNULL)
+        if os.path.exists(times):
+            # Only durations are wanted: what the load says is not.
+            with open(times, 'rb') as stream:
+                subprocess.run([_bin('stestr'), 'load'], cwd=workspace,
+                               stdin=stream, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     cloud.tempest_conf(os.path.join(workspace, 'etc', 'tempest.conf'),
                        expected_after_server_delete=expected,
                        overrides=overrides)
@@ -117,8 +127,21 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
                str(concurrency)] + list(extra)
     out.write('$ %s\n' % ' '.join(command))
     out.flush()
-    return subprocess.call(command, cwd=workspace)
+    code = subprocess.call(command, cwd=workspace)
+    last = subprocess.run([_bin('stestr'), 'last', '--subunit'],
+                          cwd=workspace, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL).stdout
+    if last:
+        partial = '%s.%d' % (times, os.getpid())
+        with open(partial, 'wb') as f:
+            f.write(last)
+        os.replace(partial, times)
+    return code
 
 
 def _tempest():
-    return os.path.join(os.path.dirname(sys.executable), 'tempest')
+    return _bin('tempest')
+
+
+def _bin(name):
+    return os.path.join(os.path.dirname(sys.executable), name)

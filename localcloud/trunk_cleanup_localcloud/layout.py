@@ -37,6 +37,10 @@ DEFAULT_PORTS = {
     'nova': 8774,
     'openflow': 16633,
 }
+# In the state folder and kept by every up: the last tempest run's
+# subunit stream. A new workspace loads it, so stestr shares the tests out
+# by their durations rather than round-robin.
+TEMPEST_TIMES = 'tempest-times.subunit'
 DRIVERS = ('ovs', 'ovn', 'fake')
 DEFAULT_DRIVER = 'ovs'
 

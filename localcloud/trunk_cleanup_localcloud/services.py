@@ -686,8 +686,12 @@ def clean_state(layout):
 
     nova-compute with the fake driver refuses a database it used before
     ("No local node identity found"), and MariaDB needs a new datadir.
+    Only the last tempest run's durations are kept.
     """
+    kept = os.path.join(layout.state, layout_mod.TEMPEST_TIMES)
     for entry in glob.glob(os.path.join(layout.state, '*')):
+        if entry == kept:
+            continue
         if os.path.isdir(entry) and not os.path.islink(entry):
             shutil.rmtree(entry)
         else:

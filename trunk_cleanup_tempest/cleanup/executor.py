@@ -50,6 +50,14 @@ class _Outcome(Exception):
         self.detail = detail
 
 
+class _ReadAgain(str):
+    """A reason to try again: the resource was read again just now.
+
+    The next try is guarded by the revision that read gave, so waiting
+    first makes it no likelier to land.
+    """
+
+
 class Executor:
     """Carries out the steps of a :class:`~.plan.Plan`.
 
@@ -109,12 +117,16 @@ class Executor:
         ``MAX_BACKOFF_FACTOR`` times it, until the deadline. ``on_error(exc)``
         sees every other error first: it may end the retries (raise
         _Outcome) or return a reason to try again after an error that is
-        otherwise final.
+        otherwise final. A :class:`_ReadAgain` reason is tried again at
+        once, but never twice in a row: a resource that keeps changing is
+        waited for as any other.
         """
         deadline = time.monotonic() + self.timeout
         backoff = self.interval
         last = None
+        at_once = False
         while True:
+            reason = None
             try:
                 if call():
                     return
@@ -128,11 +140,14 @@ class Executor:
                     errors.CONNECTION_ERRORS as exc:
                 # A lost connection too: every write here is safe to
                 # repeat (a repeat of one that landed is a 404).
-                last = on_error(exc) if on_error is not None else None
-                if not last and not errors.retriable(exc):
+                reason = on_error(exc) if on_error is not None else None
+                if not reason and not errors.retriable(exc):
                     raise _Outcome(report.FAILED, errors.error_text(exc))
-                last = last or errors.error_text(exc)
+                last = reason or errors.error_text(exc)
                 LOG.debug('%s: %s; trying again', what, last)
+            at_once = isinstance(reason, _ReadAgain) and not at_once
+            if at_once:
+                continue
             if time.monotonic() + backoff > deadline:
                 raise _Outcome(report.FAILED, '%s: still not done after '
                                '%ss%s' % (what, self.timeout,
@@ -436,7 +451,7 @@ class Executor:
                     return 'port %s not read again: %s' % (
                         pid, errors.error_text(read_exc))
                 self.revisions[pid] = port.revision_number
-                return 'port %s changed since it was read' % pid
+                return _ReadAgain('port %s changed since it was read' % pid)
             if isinstance(exc, lib_exc.Forbidden):
                 why = self._held_by_nova(plan, pid)
                 if why:
