@@ -686,29 +686,35 @@ class TestGuardedWrites(base.TestCase):
                   if (a.action, a.id) == ('delete_ports', self.parent)][0]
         self.assertEqual(rep.REFUSED, action.outcome)
 
-    def agent_changes_subport(self, times):
-        """An agent changes a subport right before each of its deletes.
+    def changes_port(self, pid, times, **fields):
+        """Someone changes a port right before each of its deletes.
 
-        As the OVS agent does while it unwires a deleted trunk: each
-        delete names a revision that has just gone stale.
+        As the OVS agent does while it unwires a deleted trunk (status
+        DOWN): each delete names a revision that has just gone stale.
         """
-        sub = self.subports[0]
         changes = []
 
-        def agent(cloud, method, path):
-            if ((method, path) == ('DELETE', '/v2.0/ports/%s' % sub) and
+        def change(cloud, method, path):
+            if ((method, path) == ('DELETE', '/v2.0/ports/%s' % pid) and
                     len(changes) < times):
                 changes.append(path)
-                cloud.change(cloud.ports[sub], status='DOWN')
-        self.cloud.hooks.append(agent)
-        return sub
+                cloud.change(cloud.ports[pid], **fields)
+        self.cloud.hooks.append(change)
 
-    def test_port_changed_since_its_read_is_deleted_at_once(self):
+    def run_timing_waits(self, fp, sleep=None):
+        """The cleanup, with the executor's waits recorded."""
+        with mock.patch.object(executor, 'time', wraps=time) as timing:
+            if sleep:
+                timing.sleep.side_effect = sleep
+            report = self.run_cleanup(fp)
+        return report, [c[0][0] for c in timing.sleep.call_args_list]
+
+    def test_port_released_since_its_read_is_deleted_at_once(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
-        sub = self.agent_changes_subport(times=1)
-        with mock.patch.object(executor.time, 'sleep') as sleep:
-            report = self.run_cleanup(fp)
+        sub = self.subports[0]
+        self.changes_port(sub, 1, status='DOWN', device_owner='')
+        report, waits = self.run_timing_waits(fp)
         self.assertTrue(report.clean, str(report))
         self.assertNotIn(sub, self.cloud.ports)
         # Neutron's 412, the port read again, and a delete guarded by that
@@ -717,19 +723,38 @@ class TestGuardedWrites(base.TestCase):
         self.assertEqual(2, self.cloud.writes().count(delete))
         self.assertEqual([delete[1]], [p for m, p in self.cloud.requests
                                        if m == 'GET' and p == delete[1]])
-        sleep.assert_not_called()
+        self.assertEqual([], waits)
 
     def test_port_that_keeps_changing_is_waited_for(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
-        sub = self.agent_changes_subport(times=3)
-        with mock.patch.object(executor.time, 'sleep') as sleep:
-            report = self.run_cleanup(fp)
+        sub = self.subports[0]
+        self.changes_port(sub, 3, status='DOWN')
+        report, waits = self.run_timing_waits(fp)
         self.assertTrue(report.clean, str(report))
         self.assertEqual(4, self.cloud.writes().count(
             ('DELETE', '/v2.0/ports/%s' % sub)))
-        # At once after the first 412, never twice in a row.
-        self.assertEqual([mock.call(0.01)], sleep.call_args_list)
+        # At once after the first 412 only.
+        self.assertEqual([0.01, 0.02], waits)
+
+    def test_a_port_being_taken_in_two_steps_is_waited_for(self):
+        # A tool that binds the port to a host first and boots on it next:
+        # the first step's 412 is waited on, and the boot is seen.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.changes_port(self.parent, 1, **{'binding:host_id': 'host-2'})
+        booted = []
+
+        def boot_while_waiting(seconds):
+            if not booted:
+                booted.append(self.cloud.boot(self.parent))
+        report, waits = self.run_timing_waits(fp, boot_while_waiting)
+        self.assertIn(self.parent, self.cloud.ports)
+        self.assertEqual(booted[0],
+                         self.cloud.ports[self.parent]['device_id'])
+        self.assertEqual(rep.REFUSED, self.outcomes(report)[
+            ('delete_ports', self.parent)])
+        self.assertEqual([0.01], waits)
 
     def test_no_if_match_on_member_actions(self):
         fp = self.stand_up()

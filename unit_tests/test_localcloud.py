@@ -332,12 +332,22 @@ class TestConfig(base.BaseTestCase):
                 mock.patch.object(cloud, 'tempest_conf'):
             self.assertEqual(1, consumers.run_tempest(
                 cloud, os.path.join(self.dir, 'tempest'), 'x', 2,
-                out=io.StringIO()))
+                out=io.StringIO(), keep_times=True))
         self.assertEqual([b'last run'], loaded)
         self.assertEqual('run', call.call_args[0][0][1])
         # A failed run's durations are kept too.
         with open(times, 'rb') as f:
             self.assertEqual(b'this run', f.read())
+        # Not those of a part of the suite, which would lose the rest.
+        os.unlink(times)
+        with mock.patch.object(consumers.subprocess, 'run',
+                               side_effect=run), \
+                mock.patch.object(consumers.subprocess, 'call',
+                                  return_value=0), \
+                mock.patch.object(cloud, 'tempest_conf'):
+            consumers.run_tempest(cloud, os.path.join(self.dir, 'tempest'),
+                                  'x', 2, out=io.StringIO())
+        self.assertFalse(os.path.exists(times))
 
     def test_down_of_a_cloud_that_never_started(self):
         cloud = cloud_mod.LocalCloud(os.path.join(self.dir, 'none'))

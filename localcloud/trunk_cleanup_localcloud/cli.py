@@ -167,7 +167,8 @@ def tempest(cloud, args, out):
     code = consumers.run_tempest(
         cloud, workspace, args.regex, args.concurrency, extra,
         expected=args.expected_after_server_delete,
-        overrides=args.overrides, out=out)
+        overrides=args.overrides, out=out,
+        keep_times=args.regex == DEFAULT_REGEX and not extra)
     out.write('tempest run took %.1fs (exit code %d)\n'
               % (time.monotonic() - t0, code))
     return code

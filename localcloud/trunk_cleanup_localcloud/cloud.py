@@ -49,10 +49,10 @@ from trunk_cleanup_localcloud import virtualenvs
 STATE_FILE = 'cloud.json'
 # The cleanup service's process name.
 WATCH = 'watch'
-# Seconds each process is given to stop on SIGTERM before SIGKILL. Every
-# up starts from an empty state, so no service's graceful shutdown has
-# anything to save: Neutron's agent and RPC server and nova-compute would
-# take 10 s or more of it.
+# Seconds each process is given to stop on SIGTERM before SIGKILL, the
+# database's too: every up empties the state folder, so nothing a graceful
+# shutdown saves is ever read again. (Neutron's agent and RPC server and
+# nova-compute would take 10 s or more of it.)
 DOWN_GRACE = 3
 
 

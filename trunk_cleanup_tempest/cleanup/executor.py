@@ -50,11 +50,13 @@ class _Outcome(Exception):
         self.detail = detail
 
 
-class _ReadAgain(str):
-    """A reason to try again: the resource was read again just now.
+class _TryAtOnce(str):
+    """A reason to try again at once: the port changed only by its release.
 
-    The next try is guarded by the revision that read gave, so waiting
-    first makes it no likelier to land.
+    As the agent and the trunk plugin release a deleted trunk's ports. The
+    next try is guarded by the revision of the read that showed it, so a
+    wait would make it no likelier to land. A change that set something
+    may be the first step of a take-over, and is waited for as before.
     """
 
 
@@ -117,14 +119,14 @@ class Executor:
         ``MAX_BACKOFF_FACTOR`` times it, until the deadline. ``on_error(exc)``
         sees every other error first: it may end the retries (raise
         _Outcome) or return a reason to try again after an error that is
-        otherwise final. A :class:`_ReadAgain` reason is tried again at
-        once, but never twice in a row: a resource that keeps changing is
-        waited for as any other.
+        otherwise final. A :class:`_TryAtOnce` reason is tried again at
+        once, once per call: a resource that keeps changing is waited for
+        as any other.
         """
         deadline = time.monotonic() + self.timeout
         backoff = self.interval
         last = None
-        at_once = False
+        tried_at_once = False
         while True:
             reason = None
             try:
@@ -145,8 +147,9 @@ class Executor:
                     raise _Outcome(report.FAILED, errors.error_text(exc))
                 last = reason or errors.error_text(exc)
                 LOG.debug('%s: %s; trying again', what, last)
-            at_once = isinstance(reason, _ReadAgain) and not at_once
-            if at_once:
+            if (isinstance(reason, _TryAtOnce) and not tried_at_once and
+                    time.monotonic() < deadline):
+                tried_at_once = True
                 continue
             if time.monotonic() + backoff > deadline:
                 raise _Outcome(report.FAILED, '%s: still not done after '
@@ -420,6 +423,8 @@ class Executor:
         ports = self.clients.ports_client
         ours = set(plan.footprint.trunk_ids)
         held_by_nova = set()
+        # The state each port's next delete is guarded by.
+        guarded_by = {}
         # One read for the whole step (shared with other workers): what
         # holds each port now, and the revision its delete is guarded by.
         # The trunk's delete has just changed its subports (Neutron
@@ -451,7 +456,9 @@ class Executor:
                     return 'port %s not read again: %s' % (
                         pid, errors.error_text(read_exc))
                 self.revisions[pid] = port.revision_number
-                return _ReadAgain('port %s changed since it was read' % pid)
+                before, guarded_by[pid] = guarded_by[pid], port
+                why = 'port %s changed since it was read' % pid
+                return _TryAtOnce(why) if _released(before, port) else why
             if isinstance(exc, lib_exc.Forbidden):
                 why = self._held_by_nova(plan, pid)
                 if why:
@@ -477,6 +484,7 @@ class Executor:
                 result = (report.REFUSED, 'port %s is now %s'
                           % (pid, holder))
             else:
+                guarded_by[pid] = state
                 self.revisions[pid] = state.revision_number
                 result = self._outcome('delete port %s' % pid,
                                        functools.partial(delete, pid),
@@ -528,6 +536,12 @@ class Executor:
         planner.DELETE_TRUNK: _delete_trunk,
         planner.DELETE_PORTS: _delete_ports,
     }
+
+
+def _released(before, after):
+    """Whether a port's change only released it: nothing newly set."""
+    return all(getattr(after, field) in ('', getattr(before, field))
+               for field in ('device_id', 'device_owner', 'binding_host'))
 
 
 def _record(plan, trunk_id):
