@@ -756,6 +756,60 @@ class TestGuardedWrites(base.TestCase):
             ('delete_ports', self.parent)])
         self.assertEqual([0.01], waits)
 
+    def test_a_take_over_seen_only_after_a_wait_is_waited_for_again(self):
+        # ML2 commits a new host, then its binding: two revisions. After
+        # the wait for the first, the second looks like nothing new; the
+        # boot that comes during the next wait must still be seen.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.changes_port(self.parent, 1, **{'binding:host_id': 'host-2'})
+        booted = []
+
+        def meanwhile(seconds):
+            if not booted:
+                self.cloud.change(self.cloud.ports[self.parent],
+                                  **{'binding:vif_type': 'ovs'})
+                booted.append(None)
+            elif len(booted) == 1:
+                booted.append(self.cloud.boot(self.parent))
+        report, waits = self.run_timing_waits(fp, meanwhile)
+        self.assertIn(self.parent, self.cloud.ports)
+        self.assertEqual(booted[1],
+                         self.cloud.ports[self.parent]['device_id'])
+        self.assertEqual(rep.REFUSED, self.outcomes(report)[
+            ('delete_ports', self.parent)])
+        self.assertEqual([0.01, 0.02], waits)
+
+    def test_a_change_a_release_does_not_make_is_waited_for(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.changes_port(self.parent, 1, tags=['mine'])
+        report, waits = self.run_timing_waits(fp)
+        self.assertTrue(report.clean, str(report))
+        self.assertEqual([0.01], waits)
+
+    def test_what_a_release_changes(self):
+        bound = {'id': 'p', 'status': 'ACTIVE', 'revision_number': 3,
+                 'device_id': 'd', 'device_owner': 'trunk:subport',
+                 'binding:host_id': 'h', 'binding:vif_type': 'ovs',
+                 'binding:profile': {'x': 1}, 'binding:vif_details': {'y': 2},
+                 'name': 'n', 'tags': []}
+        released = dict(bound, status='DOWN', revision_number=4,
+                        device_id='', device_owner='', **{
+                            'binding:host_id': '',
+                            'binding:vif_type': 'unbound',
+                            'binding:profile': {},
+                            'binding:vif_details': {}})
+        self.assertTrue(executor._released(bound, released))
+        self.assertTrue(executor._released(bound, dict(bound, status='DOWN',
+                                                       revision_number=4)))
+        for change in ({'binding:host_id': 'h2'}, {'device_owner': 'x'},
+                       {'binding:vif_type': 'binding_failed'},
+                       {'name': 'm'}, {'tags': ['t']}, {'new_field': 1}):
+            self.assertFalse(executor._released(released,
+                                                dict(released, **change)),
+                             change)
+
     def test_no_if_match_on_member_actions(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)

@@ -328,26 +328,28 @@ class TestConfig(base.BaseTestCase):
         with mock.patch.object(consumers.subprocess, 'run',
                                side_effect=run), \
                 mock.patch.object(consumers.subprocess, 'call',
-                                  return_value=1) as call, \
+                                  return_value=0) as call, \
                 mock.patch.object(cloud, 'tempest_conf'):
-            self.assertEqual(1, consumers.run_tempest(
+            self.assertEqual(0, consumers.run_tempest(
                 cloud, os.path.join(self.dir, 'tempest'), 'x', 2,
                 out=io.StringIO(), keep_times=True))
         self.assertEqual([b'last run'], loaded)
         self.assertEqual('run', call.call_args[0][0][1])
-        # A failed run's durations are kept too.
         with open(times, 'rb') as f:
             self.assertEqual(b'this run', f.read())
-        # Not those of a part of the suite, which would lose the rest.
+        # Not those of a part of the suite, or of a run that failed (it
+        # may have been cut short): either would lose the rest.
         os.unlink(times)
-        with mock.patch.object(consumers.subprocess, 'run',
-                               side_effect=run), \
-                mock.patch.object(consumers.subprocess, 'call',
-                                  return_value=0), \
-                mock.patch.object(cloud, 'tempest_conf'):
-            consumers.run_tempest(cloud, os.path.join(self.dir, 'tempest'),
-                                  'x', 2, out=io.StringIO())
-        self.assertFalse(os.path.exists(times))
+        for code, keep in ((0, False), (1, True)):
+            with mock.patch.object(consumers.subprocess, 'run',
+                                   side_effect=run), \
+                    mock.patch.object(consumers.subprocess, 'call',
+                                      return_value=code), \
+                    mock.patch.object(cloud, 'tempest_conf'):
+                self.assertEqual(code, consumers.run_tempest(
+                    cloud, os.path.join(self.dir, 'tempest'), 'x', 2,
+                    out=io.StringIO(), keep_times=keep))
+            self.assertFalse(os.path.exists(times))
 
     def test_down_of_a_cloud_that_never_started(self):
         cloud = cloud_mod.LocalCloud(os.path.join(self.dir, 'none'))

@@ -50,9 +50,10 @@ STATE_FILE = 'cloud.json'
 # The cleanup service's process name.
 WATCH = 'watch'
 # Seconds each process is given to stop on SIGTERM before SIGKILL, the
-# database's too: every up empties the state folder, so nothing a graceful
-# shutdown saves is ever read again. (Neutron's agent and RPC server and
-# nova-compute would take 10 s or more of it.)
+# database's too: every up empties the state folder (all but the tempest
+# durations), so nothing a graceful shutdown saves is ever read again.
+# (Neutron's agent and RPC server and nova-compute would take 10 s or more
+# of it.)
 DOWN_GRACE = 3
 
 

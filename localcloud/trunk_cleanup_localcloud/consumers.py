@@ -102,8 +102,9 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
     A new workspace first loads the last kept run's durations (see
     ``layout.TEMPEST_TIMES``).
 
-    :param keep_times: keep this run's durations in their place: for a
-        run of the whole suite, which has them all.
+    :param keep_times: keep this run's durations in their place, if it
+        passes: for a run of the whole suite, which has them all (a run
+        cut short has not).
     :returns: tempest's exit code
     """
     times = os.path.join(cloud.state_dir, layout_mod.TEMPEST_TIMES)
@@ -131,7 +132,7 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
     out.write('$ %s\n' % ' '.join(command))
     out.flush()
     code = subprocess.call(command, cwd=workspace)
-    if not keep_times:
+    if code or not keep_times:
         return code
     last = subprocess.run([_bin('stestr'), 'last', '--subunit'],
                           cwd=workspace, stdout=subprocess.PIPE,

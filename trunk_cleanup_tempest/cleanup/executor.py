@@ -53,11 +53,20 @@ class _Outcome(Exception):
 class _TryAtOnce(str):
     """A reason to try again at once: the port changed only by its release.
 
-    As the agent and the trunk plugin release a deleted trunk's ports. The
-    next try is guarded by the revision of the read that showed it, so a
-    wait would make it no likelier to land. A change that set something
-    may be the first step of a take-over, and is waited for as before.
+    As Neutron and its agent release a deleted trunk's subports. The next
+    try is guarded by the revision of the read that showed it, so a wait
+    would make it no likelier to land. Any other change may be the first
+    step of a take-over, and is waited for as before.
     """
+
+
+# What releasing a port changes, and to what: a deleted trunk's subport
+# or a deleted server's port loses its holder and binding.
+RELEASED = {'device_id': '', 'device_owner': '', 'binding:host_id': '',
+            'binding:profile': {}, 'binding:vif_details': {},
+            'binding:vif_type': 'unbound'}
+# What every change of a port changes, or only Neutron may.
+RESTAMPED = ('revision_number', 'updated_at', 'status')
 
 
 class Executor:
@@ -120,13 +129,13 @@ class Executor:
         sees every other error first: it may end the retries (raise
         _Outcome) or return a reason to try again after an error that is
         otherwise final. A :class:`_TryAtOnce` reason is tried again at
-        once, once per call: a resource that keeps changing is waited for
-        as any other.
+        once, if it is the first: after a wait, or at a second change, the
+        resource is waited for as any other.
         """
         deadline = time.monotonic() + self.timeout
         backoff = self.interval
         last = None
-        tried_at_once = False
+        first = True
         while True:
             reason = None
             try:
@@ -147,10 +156,11 @@ class Executor:
                     raise _Outcome(report.FAILED, errors.error_text(exc))
                 last = reason or errors.error_text(exc)
                 LOG.debug('%s: %s; trying again', what, last)
-            if (isinstance(reason, _TryAtOnce) and not tried_at_once and
+            if (first and isinstance(reason, _TryAtOnce) and
                     time.monotonic() < deadline):
-                tried_at_once = True
+                first = False
                 continue
+            first = False
             if time.monotonic() + backoff > deadline:
                 raise _Outcome(report.FAILED, '%s: still not done after '
                                '%ss%s' % (what, self.timeout,
@@ -423,17 +433,15 @@ class Executor:
         ports = self.clients.ports_client
         ours = set(plan.footprint.trunk_ids)
         held_by_nova = set()
-        # The state each port's next delete is guarded by.
-        guarded_by = {}
         # One read for the whole step (shared with other workers): what
         # holds each port now, and the revision its delete is guarded by.
         # The trunk's delete has just changed its subports (Neutron
         # releases them), so the planned revisions would mostly be stale.
         try:
-            current = {pid: leftovers.port_state(port) for pid, port in
-                       self.read('read ports %s' % ', '.join(
-                           step.resource_ids), lambda: self.read_ports_later(
-                               step.resource_ids)).items()}
+            read = self.read('read ports %s' % ', '.join(step.resource_ids),
+                             lambda: self.read_ports_later(step.resource_ids))
+            current = {pid: leftovers.port_state(port)
+                       for pid, port in read.items()}
         except (lib_exc.RestClientException,) + \
                 errors.CONNECTION_ERRORS as exc:
             return [report.Action(step.action, leftovers.PORT, pid,
@@ -450,15 +458,16 @@ class Executor:
             if isinstance(exc, lib_exc.PreconditionFailed):
                 # Changed since it was read: read it again.
                 try:
-                    port = self._read_unheld(plan, pid)
+                    body = self._show_port(pid)
+                    port = self._unheld(plan, leftovers.port_state(body))
                 except (lib_exc.RestClientException,) + \
                         errors.CONNECTION_ERRORS as read_exc:
                     return 'port %s not read again: %s' % (
                         pid, errors.error_text(read_exc))
                 self.revisions[pid] = port.revision_number
-                before, guarded_by[pid] = guarded_by[pid], port
                 why = 'port %s changed since it was read' % pid
-                return _TryAtOnce(why) if _released(before, port) else why
+                return (_TryAtOnce(why) if _released(read[pid], body)
+                        else why)
             if isinstance(exc, lib_exc.Forbidden):
                 why = self._held_by_nova(plan, pid)
                 if why:
@@ -484,7 +493,6 @@ class Executor:
                 result = (report.REFUSED, 'port %s is now %s'
                           % (pid, holder))
             else:
-                guarded_by[pid] = state
                 self.revisions[pid] = state.revision_number
                 result = self._outcome('delete port %s' % pid,
                                        functools.partial(delete, pid),
@@ -495,14 +503,17 @@ class Executor:
 
     def _read_unheld(self, plan, port_id, label='port'):
         """The port as it is now; ends the step if it is gone or held."""
+        return self._unheld(plan, leftovers.port_state(
+            self._show_port(port_id)), label)
+
+    def _show_port(self, port_id):
+        """The port's body as it is now; ends the step if it is gone."""
         try:
-            port = leftovers.port_state(
-                self.clients.ports_client.show_port(port_id)['port'])
+            return self.clients.ports_client.show_port(port_id)['port']
         except lib_exc.NotFound as exc:
             if not errors.neutron_not_found(exc):
                 raise
             raise _Outcome(report.GONE, errors.error_text(exc))
-        return self._unheld(plan, port, label)
 
     def _held_by_nova(self, plan, port_id):
         """Why a refused port delete is worth retrying, or None.
@@ -539,9 +550,10 @@ class Executor:
 
 
 def _released(before, after):
-    """Whether a port's change only released it: nothing newly set."""
-    return all(getattr(after, field) in ('', getattr(before, field))
-               for field in ('device_id', 'device_owner', 'binding_host'))
+    """Whether ``after`` differs from ``before`` only as a release would."""
+    return all(key in RESTAMPED or before.get(key) == after.get(key) or
+               (key in RELEASED and after.get(key) == RELEASED[key])
+               for key in set(before) | set(after))
 
 
 def _record(plan, trunk_id):
