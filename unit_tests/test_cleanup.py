@@ -729,7 +729,7 @@ class TestGuardedWrites(base.TestCase):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
         sub = self.subports[0]
-        self.changes_port(sub, 3, status='DOWN')
+        self.changes_port(sub, 3, status='DOWN', device_owner='')
         report, waits = self.run_timing_waits(fp)
         self.assertTrue(report.clean, str(report))
         self.assertEqual(4, self.cloud.writes().count(
@@ -805,10 +805,19 @@ class TestGuardedWrites(base.TestCase):
                                                        revision_number=4)))
         for change in ({'binding:host_id': 'h2'}, {'device_owner': 'x'},
                        {'binding:vif_type': 'binding_failed'},
-                       {'name': 'm'}, {'tags': ['t']}, {'new_field': 1}):
-            self.assertFalse(executor._released(released,
-                                                dict(released, **change)),
-                             change)
+                       {'name': 'm'}, {'tags': ['t']}, {'new_field': 1},
+                       {'status': 'ACTIVE'}, {}):
+            self.assertFalse(executor._released(
+                released, dict(released, revision_number=5, **change)),
+                change)
+        # Neutron shows binding:* to admins only: to others, a host set
+        # shows as a new revision alone, and is not taken for a release.
+        member = {k: v for k, v in bound.items()
+                  if not k.startswith('binding:')}
+        self.assertFalse(executor._released(
+            member, dict(member, revision_number=4)))
+        self.assertFalse(executor._released(
+            member, dict(member, status='DOWN', **{'binding:host_id': ''})))
 
     def test_no_if_match_on_member_actions(self):
         fp = self.stand_up()

@@ -51,22 +51,24 @@ class _Outcome(Exception):
 
 
 class _TryAtOnce(str):
-    """A reason to try again at once: the port changed only by its release.
+    """A reason to try again at once: the port was seen being released.
 
     As Neutron and its agent release a deleted trunk's subports. The next
     try is guarded by the revision of the read that showed it, so a wait
-    would make it no likelier to land. Any other change may be the first
-    step of a take-over, and is waited for as before.
+    would make it no likelier to land. Any other change, or one the
+    caller cannot see (Neutron shows ``binding:*`` to admins only), may
+    be the first step of a take-over, and is waited for as before.
     """
 
 
 # What releasing a port changes, and to what: a deleted trunk's subport
-# or a deleted server's port loses its holder and binding.
+# or a deleted server's port loses its holder and binding, and its agent
+# marks it DOWN.
 RELEASED = {'device_id': '', 'device_owner': '', 'binding:host_id': '',
             'binding:profile': {}, 'binding:vif_details': {},
-            'binding:vif_type': 'unbound'}
-# What every change of a port changes, or only Neutron may.
-RESTAMPED = ('revision_number', 'updated_at', 'status')
+            'binding:vif_type': 'unbound', 'status': 'DOWN'}
+# What every write changes, whoever makes it.
+RESTAMPED = ('revision_number', 'updated_at')
 
 
 class Executor:
@@ -550,10 +552,17 @@ class Executor:
 
 
 def _released(before, after):
-    """Whether ``after`` differs from ``before`` only as a release would."""
-    return all(key in RESTAMPED or before.get(key) == after.get(key) or
-               (key in RELEASED and after.get(key) == RELEASED[key])
-               for key in set(before) | set(after))
+    """Whether ``after`` shows a release of ``before``, and nothing else.
+
+    At least one field must have changed to its released value: a change
+    that shows only in the revision is not known to be a release.
+    """
+    if set(before) != set(after):
+        return False
+    changed = [key for key in before if key not in RESTAMPED and
+               before[key] != after[key]]
+    return bool(changed) and all(
+        key in RELEASED and after[key] == RELEASED[key] for key in changed)
 
 
 def _record(plan, trunk_id):
