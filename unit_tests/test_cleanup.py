@@ -737,48 +737,40 @@ class TestGuardedWrites(base.TestCase):
         # At once after the first 412 only.
         self.assertEqual([0.01, 0.02], waits)
 
-    def test_a_port_being_taken_in_two_steps_is_waited_for(self):
-        # A tool that binds the port to a host first and boots on it next:
-        # the first step's 412 is waited on, and the boot is seen.
+    def assert_taken_while_waiting(self, meanwhile, expected_waits):
+        """A tool binds the parent to a host, then boots on it: refused.
+
+        :param meanwhile: what else happens at each wait, in turn, before
+            the boot, which comes at the next.
+        """
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
         self.changes_port(self.parent, 1, **{'binding:host_id': 'host-2'})
-        booted = []
+        steps = list(meanwhile) + [lambda: self.cloud.boot(self.parent)]
+        done = []
 
-        def boot_while_waiting(seconds):
-            if not booted:
-                booted.append(self.cloud.boot(self.parent))
-        report, waits = self.run_timing_waits(fp, boot_while_waiting)
+        def at_wait(seconds):
+            if len(done) < len(steps):
+                done.append(steps[len(done)]())
+        report, waits = self.run_timing_waits(fp, at_wait)
         self.assertIn(self.parent, self.cloud.ports)
-        self.assertEqual(booted[0],
+        self.assertEqual(done[-1],
                          self.cloud.ports[self.parent]['device_id'])
         self.assertEqual(rep.REFUSED, self.outcomes(report)[
             ('delete_ports', self.parent)])
-        self.assertEqual([0.01], waits)
+        self.assertEqual(expected_waits, waits)
+
+    def test_a_port_being_taken_in_two_steps_is_waited_for(self):
+        # The first step's 412 is waited on, and the boot is seen.
+        self.assert_taken_while_waiting([], [0.01])
 
     def test_a_take_over_seen_only_after_a_wait_is_waited_for_again(self):
         # ML2 commits a new host, then its binding: two revisions. After
         # the wait for the first, the second looks like nothing new; the
         # boot that comes during the next wait must still be seen.
-        fp = self.stand_up()
-        self.cloud.delete_server(self.server)
-        self.changes_port(self.parent, 1, **{'binding:host_id': 'host-2'})
-        booted = []
-
-        def meanwhile(seconds):
-            if not booted:
-                self.cloud.change(self.cloud.ports[self.parent],
-                                  **{'binding:vif_type': 'ovs'})
-                booted.append(None)
-            elif len(booted) == 1:
-                booted.append(self.cloud.boot(self.parent))
-        report, waits = self.run_timing_waits(fp, meanwhile)
-        self.assertIn(self.parent, self.cloud.ports)
-        self.assertEqual(booted[1],
-                         self.cloud.ports[self.parent]['device_id'])
-        self.assertEqual(rep.REFUSED, self.outcomes(report)[
-            ('delete_ports', self.parent)])
-        self.assertEqual([0.01, 0.02], waits)
+        self.assert_taken_while_waiting([lambda: self.cloud.change(
+            self.cloud.ports[self.parent], **{'binding:vif_type': 'ovs'})],
+            [0.01, 0.02])
 
     def test_a_change_a_release_does_not_make_is_waited_for(self):
         fp = self.stand_up()
