@@ -37,9 +37,9 @@ DEFAULT_PORTS = {
     'nova': 8774,
     'openflow': 16633,
 }
-# In the state folder and kept by every up: the last tempest run's
-# subunit stream. A new workspace loads it, so stestr shares the tests out
-# by their durations rather than round-robin.
+# In the state folder and kept by every up: the subunit stream of the last
+# passing tempest run of the whole suite. A new workspace loads it, so
+# stestr shares the tests out by their durations rather than round-robin.
 TEMPEST_TIMES = 'tempest-times.subunit'
 DRIVERS = ('ovs', 'ovn', 'fake')
 DEFAULT_DRIVER = 'ovs'
