@@ -222,7 +222,11 @@ class FunctionalTestCase(base.BaseTestCase):
         with open(self.cloud.layout().processes.log(name)) as f:
             return f.read()
 
-    def boot(self, port_id, clients=None):
+    def boot(self, port_id, clients=None, wire_timeout=60):
+        """A server on ``port_id``, ACTIVE, and its trunk wired, if any.
+
+        :param wire_timeout: seconds the agent may take to wire the trunk.
+        """
         clients = clients or self.demo
         server = clients.servers_client.create_server(
             name=data_utils.rand_name('functional'),
@@ -239,7 +243,7 @@ class FunctionalTestCase(base.BaseTestCase):
             for trunk in clients.trunks_client.list_trunks(
                     port_id=port_id)['trunks']:
                 self.wait_for(lambda: self.wired(clients, trunk['id']),
-                              'trunk %s wired' % trunk['id'])
+                              'trunk %s wired' % trunk['id'], wire_timeout)
         return server['id']
 
     @staticmethod

@@ -275,8 +275,11 @@ class FaultSuite(base.FunctionalTestCase):
                     return 'Reconnected to AMQP server' in f.read()[seen:]
             self.wait_for(reconnected, 'watch back on the bus')
             # Booting needs every service back on the bus: then Nova does
-            # not lose the delete, and only watch is on trial.
-            footprint = self.orphan_in_the_making()
+            # not lose the delete, and only watch is on trial. The OVS
+            # agent's first call after it reconnects may be lost, and it
+            # wires the trunk once that call times out (60 s) and it
+            # resyncs.
+            footprint = self.orphan_in_the_making(wire_timeout=150)
             outside = self.outside(footprint)
             self.demo.servers_client.delete_server(footprint.server_id)
             try:
@@ -292,10 +295,10 @@ class FaultSuite(base.FunctionalTestCase):
             e['fault'] == 'held' and re.search(path, e['path'])
             for e in self.proxy.events(clear=False)), what)
 
-    def orphan_in_the_making(self):
+    def orphan_in_the_making(self, wire_timeout=60):
         """A live server on a trunk, recorded; the test deletes it."""
         _, parent, _ = self.trunk()
-        server = self.boot(parent['id'])
+        server = self.boot(parent['id'], wire_timeout=wire_timeout)
         return cleanup.record_server(self.demo, server, 'user')
 
     def judge_service(self, ledger, footprint, outside, run):
