@@ -107,6 +107,7 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
         cut short has not).
     :returns: tempest's exit code
     """
+    tempest, stestr = _bin('tempest'), _bin('stestr')
     times = os.path.join(cloud.state_dir, layout_mod.TEMPEST_TIMES)
     if not os.path.exists(os.path.join(workspace, '.stestr.conf')):
         # Named after its path, so a workspace that "up" emptied is
@@ -114,27 +115,27 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
         workspace = os.path.abspath(workspace)
         name = 'trunk-cleanup-%s' % hashlib.sha256(
             workspace.encode()).hexdigest()[:12]
-        subprocess.run([_tempest(), 'workspace', 'remove', '--name', name],
+        subprocess.run([tempest, 'workspace', 'remove', '--name', name],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([_tempest(), 'init', '--name', name, workspace],
+        subprocess.run([tempest, 'init', '--name', name, workspace],
                        check=True, stdout=subprocess.DEVNULL)
         if os.path.exists(times):
             # Only durations are wanted: what the load says is not.
             with open(times, 'rb') as stream:
-                subprocess.run([_bin('stestr'), 'load'], cwd=workspace,
+                subprocess.run([stestr, 'load'], cwd=workspace,
                                stdin=stream, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     cloud.tempest_conf(os.path.join(workspace, 'etc', 'tempest.conf'),
                        expected_after_server_delete=expected,
                        overrides=overrides)
-    command = [_tempest(), 'run', '--regex', regex, '--concurrency',
+    command = [tempest, 'run', '--regex', regex, '--concurrency',
                str(concurrency)] + list(extra)
     out.write('$ %s\n' % ' '.join(command))
     out.flush()
     code = subprocess.call(command, cwd=workspace)
     if code or not keep_times:
         return code
-    last = subprocess.run([_bin('stestr'), 'last', '--subunit'],
+    last = subprocess.run([stestr, 'last', '--subunit'],
                           cwd=workspace, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL).stdout
     if last:
@@ -143,10 +144,6 @@ def run_tempest(cloud, workspace, regex, concurrency, extra=(),
             f.write(last)
         os.replace(partial, times)
     return code
-
-
-def _tempest():
-    return _bin('tempest')
 
 
 def _bin(name):
