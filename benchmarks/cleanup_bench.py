@@ -22,11 +22,14 @@ each figure a ratio measured in the same run:
 * CPU-bound (20 ms a call): wall time and API calls of the library
   (``find_orphans`` + ``cleanup_many``) against the floor for the
   workload, the CPU time the cloud used for it (over the cores: the least
-  wall time any client could get), a plain sequential cleanup, the same
-  writes with no reads and unbounded concurrency, and the cloud's own
-  limit (as many of its cheapest deletes at once);
+  wall time any client could get; the proxy's and the bench's own CPU
+  and the idle share of the cores beside it), a plain sequential cleanup,
+  the same writes with no reads and unbounded concurrency, and the
+  cloud's own limit (as many of its cheapest deletes at once);
 * latency-bound (200 ms a call, a remote region as an operator sees it):
-  the library against the sequential cleanup and the cloud-CPU floor;
+  the library against the sequential cleanup, the cloud-CPU floor and
+  the same writes with no reads and unbounded concurrency (the most
+  speed-up the cloud gave at that latency);
 * growth: the library on 4 times the trunks, its calls and wall time
   against the first run's.
 
@@ -233,17 +236,19 @@ def cloud_limit(clients, calls):
         list(pool.map(one, range(calls)))
 
 
-def cloud_cpu_seconds(cloud):
+def cloud_cpu_seconds(cloud, proxy=False):
     """CPU time the cloud's processes have used (the proxy excepted).
 
     Every process the cloud starts leads a session of its own, which its
     children (gunicorn's workers, privsep daemons) stay in. On a machine
     the cloud shares, this over the cores is the least wall time any
     client can get for the work: the cloud's own floor.
+
+    :param proxy: the proxy's alone instead.
     """
     procs = cloud.layout().processes
     sessions = {procs.pid(name) for name in procs.names()
-                if name != faultproxy.NAME}
+                if (name == faultproxy.NAME) == proxy}
     ticks = 0
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
@@ -279,29 +284,71 @@ def connections(events):
     return len({e.get('connection') for e in events})
 
 
+def machine_ticks():
+    """(idle, all) ticks of this machine's cores so far (``/proc/stat``)."""
+    with open('/proc/stat') as f:
+        # user nice system idle iowait irq softirq steal: guest time
+        # after them is counted in user already.
+        ticks = [int(t) for t in f.readline().split()[1:9]]
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+class Usage:
+    """Who used the cores over a stretch: the cloud, the proxy, the bench."""
+
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self.start = self._now()
+
+    def _now(self):
+        own = os.times()
+        return (cloud_cpu_seconds(self.cloud),
+                cloud_cpu_seconds(self.cloud, proxy=True),
+                own.user + own.system) + machine_ticks()
+
+    def stop(self):
+        now = self._now()
+        (self.cloud_cpu, self.proxy_cpu, self.client_cpu, idle,
+         total) = [b - a for a, b in zip(self.start, now)]
+        self.idle = idle / total if total else 0.0
+        return self
+
+
 class Measured:
     """One library run: wall time, calls on the wire, the cloud's CPU."""
 
-    def __init__(self, seconds, found, clean, events, cpu):
+    def __init__(self, seconds, found, clean, events, usage):
         self.seconds = seconds
         self.found = found
         self.clean = clean
         self.events = events
         self.calls = len(events)
-        self.cpu = cpu
+        self.usage = usage
+        self.cpu = usage.cloud_cpu
         # No client on the cloud's cores can beat this wall time.
-        self.cpu_floor = cpu / CORES
+        self.cpu_floor = self.cpu / CORES
+        # Nor, on cores it shares with the proxy, this one.
+        self.shared_floor = (self.cpu + usage.proxy_cpu) / CORES
+
+    def cores(self):
+        """Where the cores went meanwhile, and the floor with the proxy."""
+        return ('the proxy used %.1f s of CPU and the bench %.1f s on the '
+                'same cores, %.0f%% of them idle; library / (cloud + proxy) '
+                'CPU floor %.2fx' % (
+                    self.usage.proxy_cpu, self.usage.client_cpu,
+                    100 * self.usage.idle,
+                    self.seconds / self.shared_floor))
 
 
 def measure_library(cloud, proxy, clients, work, workers, count=None):
     tag = work.make(workers, count)
     proxy.events()
-    cpu = cloud_cpu_seconds(cloud)
+    usage = Usage(cloud)
     seconds, (found, clean) = timed(library, clients, tag, workers)
-    cpu = cloud_cpu_seconds(cloud) - cpu
+    usage.stop()
     events = proxy.events()
     work.drop_network()
-    return Measured(seconds, found, clean, events, cpu)
+    return Measured(seconds, found, clean, events, usage)
 
 
 def measure_sequential(proxy, clients, work, workers, count=None):
@@ -332,7 +379,8 @@ def main(argv=None, out=sys.stdout):
     if not cloud.layout().processes.alive(faultproxy.NAME):
         proxy.start()
     proxy.program(latency=args.latency)
-    proxied = clients_mod.from_environ(proxy.environ(), workers=args.workers)
+    proxied = clients_mod.from_environ(
+        proxy.environ(), workers=cleanup.calling_threads(args.workers))
     work = Workload(cloud.environ(), args.trunks, args.subports)
     work.lift_quotas(cloud.environ('admin'))
     floor = work.floor()
@@ -352,6 +400,7 @@ def main(argv=None, out=sys.stdout):
     say('cloud CPU:  %6.1f s  used meanwhile by the cloud; on %d cores no '
         'client can beat %.1f s: library / that %.2fx\n' % (
             lib.cpu, cores, lib.cpu / cores, lib.seconds / lib.cpu_floor))
+    say('            %s\n' % lib.cores())
 
     seq_time, seq_calls = measure_sequential(proxy, proxied, work,
                                              args.workers)
@@ -384,8 +433,16 @@ def main(argv=None, out=sys.stdout):
                 far.seconds, far.calls, far.calls / work.floor(remote),
                 far.cpu,
                 far.seconds / far.cpu_floor))
+        say('              %s\n' % far.cores())
         say('  sequential: %6.1f s  %5d calls  speed-up of the library '
             '%.1fx\n' % (seq_time, seq_calls, seq_time / far.seconds))
+        tag = work.make(args.workers, remote)
+        proxy.events()
+        most, _ = timed(unbounded, proxied, tag)
+        work.drop_network()
+        say('  unbounded:  %6.1f s  the same writes, no reads, each phase '
+            'at once; library / that %.2fx, sequential / that %.1fx\n' % (
+                most, far.seconds / most, seq_time / most))
         proxy.program(latency=args.latency)
 
     if args.growth:

@@ -12,7 +12,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+from concurrent import futures
 import json
+import re
 import threading
 import time
 from unittest import mock
@@ -20,6 +22,7 @@ from unittest import mock
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import executor
+from trunk_cleanup_tempest.cleanup import leftovers
 from trunk_cleanup_tempest.cleanup import reading
 from trunk_cleanup_tempest.cleanup import report as rep
 from trunk_cleanup_tempest.cleanup import run
@@ -686,6 +689,24 @@ class TestGuardedWrites(base.TestCase):
                   if (a.action, a.id) == ('delete_ports', self.parent)][0]
         self.assertEqual(rep.REFUSED, action.outcome)
 
+    def test_an_unexpected_error_fails_its_port_alone(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+
+        def broken(cloud, method, path):
+            if (method, path) == ('DELETE', '/v2.0/ports/%s' % self.parent):
+                raise RuntimeError('the client broke')
+        self.cloud.hooks.append(broken)
+        report = self.run_cleanup(fp)
+        outcomes = self.outcomes(report)
+        # The subports' deletes landed before it, and say so.
+        self.assertEqual(rep.FAILED, outcomes[('delete_ports', self.parent)])
+        for pid in self.subports:
+            self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
+            self.assertNotIn(pid, self.cloud.ports)
+        failed = [a for a in report.actions if a.outcome == rep.FAILED]
+        self.assertEqual('RuntimeError: the client broke', failed[0].detail)
+
     def changes_port(self, pid, times, **fields):
         """Someone changes a port right before each of its deletes.
 
@@ -942,14 +963,17 @@ class TestCleanupMany(base.TestCase):
         self.cloud.requests.clear()
         return footprints
 
-    def slow_cloud(self):
-        """Every request takes a little; the most writes at once."""
+    def slow_cloud(self, path=''):
+        """Every request takes a little; the most writes at once.
+
+        :param path: count only the writes to a path that matches.
+        """
         lock = threading.Lock()
         writes = [0, 0]
         real = self.cloud.request
 
         def slow(url, method, *args, **kwargs):
-            write = method != 'GET'
+            write = method != 'GET' and bool(re.search(path, url))
             with lock:
                 writes[0] += write
                 writes[1] = max(writes)
@@ -962,14 +986,193 @@ class TestCleanupMany(base.TestCase):
         self.patch(self.cloud, 'request', slow)
         return writes
 
-    def test_no_more_than_workers_write_at_once(self):
+    def test_writes_in_flight_are_bounded(self):
         footprints = self.deleted_servers(10)
         writes = self.slow_cloud()
+        port_writes = self.slow_cloud(r'/v2\.0/ports/')
+        trunk_writes = self.slow_cloud(r'/v2\.0/trunks/')
         reports = cleanup.cleanup_many(self.clients, footprints, workers=2,
                                        timeout=5, interval=0.01,
                                        delete_parent=True)
         self.assertTrue(all(r.clean for r in reports))
-        self.assertEqual(2, writes[1])
+        # A footprint's trunk write each, and two port deletes besides
+        # while one of them waits for its ports.
+        self.assertLessEqual(writes[1], 3)
+        self.assertEqual(2, port_writes[1])
+        self.assertLessEqual(trunk_writes[1], 2)
+
+    def test_a_port_delete_error_waits_for_its_neighbours(self):
+        fp = self.stand_up(subports=2)
+        s0 = self.subports[0]
+        self.cloud.delete_server(self.server)
+        trunk_gone = threading.Event()
+
+        def hook(cloud, method, path):
+            if (method, path) == ('DELETE', '/v2.0/trunks/%s' % self.trunk):
+                trunk_gone.set()
+            elif method == 'DELETE' and not path.endswith(s0):
+                time.sleep(0.3)
+        self.cloud.hooks.append(hook)
+        real = leftovers.Leftovers.holder
+
+        def holder(lo, port):
+            # Breaks on the step's first port, before its delete.
+            if trunk_gone.is_set() and port.id == s0:
+                raise RuntimeError('the check broke')
+            return real(lo, port)
+        self.patch(leftovers.Leftovers, 'holder', holder)
+        report = cleanup.cleanup_many(self.clients, [fp], workers=3,
+                                      timeout=5, interval=0.01,
+                                      delete_parent=True)[0]
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.FAILED, outcomes[('delete_ports', s0)])
+        self.assertIn(s0, self.cloud.ports)
+        # Its neighbours' deletes landed before the report, which says so.
+        for pid in (self.subports[1], self.parent):
+            self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
+            self.assertNotIn(pid, self.cloud.ports)
+        self.assertEqual([s0], [e['id'] for e in report.left])
+
+    def test_at_once_raises_only_once_every_call_ended(self):
+        pool = futures.ThreadPoolExecutor(2)
+        self.addCleanup(pool.shutdown, wait=True)
+        done = []
+
+        def call(item):
+            if item == 'a':
+                raise RuntimeError('a broke')
+            time.sleep(0.3)
+            done.append(item)
+        self.assertRaises(RuntimeError, executor._at_once, pool, call,
+                          ['a', 'b'])
+        self.assertEqual(['b'], done)
+
+    def test_a_footprints_ports_are_deleted_at_once(self):
+        fp = self.stand_up(subports=4)
+        self.cloud.delete_server(self.server)
+        cond = threading.Condition()
+        deleting = [0, 0]
+
+        def meet(cloud, method, path):
+            # Each port delete waits (a while at most) for two more.
+            if method != 'DELETE' or '/ports/' not in path:
+                return
+            with cond:
+                deleting[0] += 1
+                deleting[1] = max(deleting)
+                cond.notify_all()
+                cond.wait_for(lambda: deleting[1] >= 3, timeout=2)
+                deleting[0] -= 1
+        self.cloud.hooks.append(meet)
+        reports = cleanup.cleanup_many(self.clients, [fp], workers=3,
+                                       timeout=5, interval=0.01,
+                                       delete_parent=True)
+        self.assertTrue(reports[0].clean, str(reports[0]))
+        # Its five deletes, three at once: the batch's own threads for
+        # port deletes, as many as its workers.
+        self.assertEqual(3, deleting[1])
+        self.assertEqual(1 + 5, len(self.cloud.writes()))
+
+    def test_a_port_delete_with_no_thread_is_made_once(self):
+        # submit() queues a job before it starts its thread: when the
+        # thread cannot start, the job runs here and must not run again
+        # later, when its port may be someone else's.
+        fp = self.stand_up(subports=2)
+        s1, s2 = self.subports
+        self.cloud.delete_server(self.server)
+        real_start = threading.Thread.start
+
+        def start(thread):
+            if (thread.name.startswith('port-deletes_') and
+                    not thread.name.endswith('_0')):
+                raise RuntimeError("can't start new thread")
+            return real_start(thread)
+        self.patch(threading.Thread, 'start', start)
+        release = threading.Event()
+        deletes = []
+        taker = []
+
+        def hook(cloud, method, path):
+            if method != 'DELETE' or '/ports/' not in path:
+                return
+            pid = path.rsplit('/', 1)[1]
+            deletes.append(pid)
+            if pid == s1:
+                # The one thread is busy with S1: no thread for the rest.
+                release.wait(5)
+            elif pid == s2 and not taker:
+                # A new server takes S2 as it is deleted here...
+                taker.append(cloud.boot(s2))
+            elif pid == self.parent:
+                # ...and goes again: a late delete would find S2 free.
+                cloud.delete_server(taker[0])
+                release.set()
+        self.cloud.hooks.append(hook)
+        report = cleanup.cleanup_many(self.clients, [fp], workers=3,
+                                      timeout=2, interval=0.01,
+                                      delete_parent=True)[0]
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.REFUSED, outcomes[('delete_ports', s2)])
+        self.assertIn(s2, self.cloud.ports)
+        for pid in (s1, self.parent):
+            self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
+            self.assertEqual(1, deletes.count(pid))
+
+    def test_a_trunks_write_never_waits_for_port_deletes(self):
+        # Nova may bind a parent without changing its trunk's revision:
+        # the read right before the trunk's delete is its guard, and no
+        # wait may come between them. Here the batch's port deletes are
+        # all held, and only the trunk's delete lets them go.
+        fp_a = self.stand_up(subports=3)
+        self.cloud.delete_server(self.server)
+        fp_c = self.stand_up(subports=1)
+        c_trunk, c_parent = self.trunk, self.parent
+        # Nova has not released C's parent yet: C waits for it.
+        self.cloud.delete_server(self.server, unbind=False)
+        self.patch(run, 'READ_GATHER_BUSY', 0.05)
+        c_deleted = threading.Event()
+        held = []
+
+        def hook(cloud, method, path):
+            if (method, path) == ('DELETE', '/v2.0/trunks/%s' % c_trunk):
+                c_deleted.set()
+            elif (method == 'DELETE' and '/ports/' in path and
+                    not c_deleted.is_set()):
+                held.append(path)
+                if len(held) == 2:
+                    # Both threads for port deletes wait, and as many
+                    # writes as workers are in flight: C goes now.
+                    cloud.unbind(c_parent)
+                c_deleted.wait(timeout=3)
+        self.cloud.hooks.append(hook)
+        started = time.monotonic()
+        reports = cleanup.cleanup_many(self.clients, [fp_a, fp_c], workers=2,
+                                       timeout=5, interval=0.01,
+                                       delete_parent=True)
+        self.assertTrue(all(r.clean for r in reports), str(reports))
+        # Both port delete threads were held when C's trunk went.
+        self.assertEqual(2, len(held))
+        self.assertLess(time.monotonic() - started, 2.5)
+
+    def test_a_port_taken_while_its_neighbours_go_is_kept(self):
+        fp = self.stand_up(subports=4)
+        self.cloud.delete_server(self.server)
+        taken = []
+
+        def take(cloud, method, path):
+            if (method, path) == ('DELETE', '/v2.0/ports/%s' % self.parent):
+                taken.append(cloud.boot(self.parent))
+        self.cloud.hooks.append(take)
+        self.slow_cloud()
+        report = cleanup.cleanup_many(self.clients, [fp], workers=8,
+                                      timeout=5, interval=0.01,
+                                      delete_parent=True)[0]
+        self.assertEqual(taken[0], self.cloud.ports[self.parent]['device_id'])
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.REFUSED, outcomes[('delete_ports', self.parent)])
+        for pid in self.subports:
+            self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
+            self.assertNotIn(pid, self.cloud.ports)
 
     def test_an_interrupted_batch_starts_nothing_more(self):
         footprints = self.deleted_servers(12)
@@ -993,6 +1196,42 @@ class TestCleanupMany(base.TestCase):
                           delete_parent=True, progress=progress)
         self.assertLess(len(starts), len(footprints))
         self.assertEqual([], [t for t in starts if t > stopped[0]])
+
+    def test_a_second_interrupt_is_not_waited_out(self):
+        footprints = self.deleted_servers(2)
+        slow_port = footprints[1].trunks[0].parent_port_id
+        self.patch(run, 'READ_GATHER_BUSY', 0.05)
+        released = threading.Event()
+        self.addCleanup(released.set)
+
+        def hook(cloud, method, path):
+            if (method, path) == ('DELETE', '/v2.0/ports/%s' % slow_port):
+                released.wait(1.5)
+        self.cloud.hooks.append(hook)
+
+        class Interrupt(BaseException):
+            pass
+
+        class Again(BaseException):
+            pass
+
+        class Pool(futures.ThreadPoolExecutor):
+            def shutdown(self, wait=True, *, cancel_futures=False):
+                if cancel_futures:
+                    # Interrupted again while the first one waits.
+                    super().shutdown(wait=False, cancel_futures=True)
+                    raise Again()
+                return super().shutdown(wait=wait)
+        self.patch(run.futures, 'ThreadPoolExecutor', Pool)
+        stopped = []
+
+        def progress(report):
+            stopped.append(time.monotonic())
+            raise Interrupt()
+        self.assertRaises(Again, cleanup.cleanup_many, self.clients,
+                          footprints, workers=2, timeout=5, interval=0.01,
+                          delete_parent=True, progress=progress)
+        self.assertLess(time.monotonic() - stopped[0], 1.0)
 
     def test_slots_go_to_returning_workers_first(self):
         slots = reading.Slots(1)
@@ -1133,6 +1372,25 @@ class TestCleanupMany(base.TestCase):
         reader = reading.SharedReader(list_ports, 'ports')
         self.assertRaises(RuntimeError, reader, ['a'])
         self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
+
+    def test_a_write_that_may_wait_starts_below_the_limit(self):
+        traffic = reading.Traffic(limit=2)
+        started = threading.Event()
+
+        def port_delete():
+            with traffic.writing(wait=True):
+                started.set()
+        with traffic.writing(), traffic.writing(wait=True):
+            late = threading.Thread(target=port_delete, daemon=True)
+            late.start()
+            self.assertFalse(started.wait(0.2))
+            # A trunk's write never waits, however many are in flight.
+            with traffic.writing():
+                self.assertEqual(3, traffic.writes)
+            self.assertFalse(started.is_set())
+        self.assertTrue(started.wait(10))
+        late.join(10)
+        self.assertEqual(0, traffic.writes)
 
 
 class TestErrorText(base.TestCase):

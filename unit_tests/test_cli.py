@@ -307,6 +307,20 @@ class TestBadInput(CommandTestCase):
                             'Forbidden: no access')
 
 
+class TestConnections(CommandTestCase):
+
+    def test_cleanup_pools_a_connection_for_each_calling_thread(self):
+        sizes = {}
+        self.patch(cli.clients_mod, 'from_args',
+                   lambda args, **kwargs: sizes.update(kwargs))
+        args = cli.build_parser().parse_args(['cleanup', '--orphans',
+                                              '--workers', '3'])
+        cli._clients(args, None)
+        # Three workers and three port deletes; from_args adds the
+        # shared read's.
+        self.assertEqual(6, sizes['workers'])
+
+
 class TestWatchArguments(CommandTestCase):
 
     def test_watch_defaults(self):

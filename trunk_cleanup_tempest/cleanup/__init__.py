@@ -60,5 +60,6 @@ from trunk_cleanup_tempest.cleanup.orphans import find_orphans  # noqa: F401
 from trunk_cleanup_tempest.cleanup.orphans import parse_age  # noqa: F401
 from trunk_cleanup_tempest.cleanup.planner import plan  # noqa: F401
 from trunk_cleanup_tempest.cleanup.report import FAILED  # noqa: F401
+from trunk_cleanup_tempest.cleanup.run import calling_threads  # noqa: F401
 from trunk_cleanup_tempest.cleanup.run import cleanup  # noqa: F401
 from trunk_cleanup_tempest.cleanup.run import cleanup_many  # noqa: F401

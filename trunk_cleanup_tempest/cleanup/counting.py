@@ -20,18 +20,23 @@ wrapped, so every call made through them counts; a guarded write goes
 around the wrapper (``raw``) and counts itself (``tally``).
 """
 
+import threading
+
 
 class _Counted:
     """A client whose method calls are counted (by method name)."""
 
-    def __init__(self, client, counts):
+    def __init__(self, client, counts, lock):
         self._client = client
         self._counts = counts
+        self._lock = lock
         self.raw = client
 
     def tally(self, name):
         """Count a call made on :attr:`raw` as ``name``."""
-        self._counts[name] = self._counts.get(name, 0) + 1
+        # A step's port deletes may go at once (see Executor).
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + 1
 
     def __getattr__(self, name):
         attr = getattr(self._client, name)
@@ -39,7 +44,7 @@ class _Counted:
             return attr
 
         def counted(*args, **kwargs):
-            self._counts[name] = self._counts.get(name, 0) + 1
+            self.tally(name)
             return attr(*args, **kwargs)
         return counted
 
@@ -49,5 +54,7 @@ class CountingClients:
 
     def __init__(self, clients):
         self.calls = {}
+        lock = threading.Lock()
         for name in ('trunks_client', 'ports_client', 'servers_client'):
-            setattr(self, name, _Counted(getattr(clients, name), self.calls))
+            setattr(self, name, _Counted(getattr(clients, name), self.calls,
+                                         lock))

@@ -24,8 +24,10 @@ again right before the trunk's and their own deletes, so a server booted
 on them since the plan was made is never hurt.
 """
 
+from concurrent import futures
 import functools
 import json
+import threading
 import time
 
 from oslo_log import log as logging
@@ -71,6 +73,39 @@ RELEASED = {'device_id': '', 'device_owner': '', 'binding:host_id': '',
 RESTAMPED = ('revision_number', 'updated_at')
 
 
+def _at_once(pool, call, items):
+    """``[call(item) for item in items]``, the calls at once on ``pool``.
+
+    An item whose job cannot be queued (no thread to be had, the pool
+    shut down) is called here. submit() may have queued the job before
+    it failed to start a thread for it, so whichever of the two comes
+    first claims the item and the other does nothing: no port is deleted
+    by a job left behind, after its outcome was reported.
+    """
+    results = {item: futures.Future() for item in items}
+    claimed = set()
+    lock = threading.Lock()
+
+    def claim(item):
+        with lock:
+            if item in claimed:
+                return
+            claimed.add(item)
+        try:
+            results[item].set_result(call(item))
+        except BaseException as exc:
+            results[item].set_exception(exc)
+
+    for item in items:
+        try:
+            pool.submit(claim, item)
+        except RuntimeError:
+            claim(item)
+    # Every call ends before any outcome, or error, is reported.
+    futures.wait(results.values())
+    return [results[item].result() for item in items]
+
+
 class Executor:
     """Carries out the steps of a :class:`~.plan.Plan`.
 
@@ -90,13 +125,21 @@ class Executor:
     :param replan: makes a fresh :class:`~.planner.Plan` from a fresh
         read; a trunk that changed since it was planned is written only
         if that plan still cleans it.
+    :param deletes: a :class:`concurrent.futures.Executor` the ports of a
+        ``delete_ports`` step are deleted on, at once; by default one
+        after the other. Never the executor this cleanup runs on: its
+        threads would wait for themselves. Only port deletes go there,
+        and only they wait for the batch's other writes: each is guarded
+        by its own revision, so a wait does not weaken it, as it would a
+        trunk's write (see :meth:`_unchanged_trunk`).
     """
 
     # Waits back off from ``interval`` to at most this many times it.
     MAX_BACKOFF_FACTOR = 4
 
     def __init__(self, clients, timeout=60, interval=1.0, read_ports=None,
-                 read_trunks=None, replan=None, read_ports_later=None):
+                 read_trunks=None, replan=None, read_ports_later=None,
+                 deletes=None):
         if timeout <= 0 or interval <= 0:
             raise errors.InvalidOptions(
                 'timeout and interval must be positive, got %s and %s'
@@ -119,6 +162,7 @@ class Executor:
         self.revisions = {}
         # Reads everything again and plans anew, when a trunk changed.
         self.replan = replan
+        self.deletes = deletes
 
     def _retry(self, what, call, on_error=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
@@ -256,11 +300,15 @@ class Executor:
                            'the write cannot be guarded' % resource_id)
         return {'If-Match': 'revision_number=%s' % revision}
 
-    def _send(self, client, name, path, resource_id, body=None):
+    def _send(self, client, name, path, resource_id, body=None,
+              wait=False):
         """A guarded write: ``If-Match`` the revision this run expects.
 
         tempest.lib's ``update_*``/``delete_*`` take no headers, so this
         is their request, with the header, counted under their ``name``.
+
+        :param wait: the write may wait for the batch's other writes (see
+            :meth:`~.reading.Traffic.writing`).
         """
         getattr(client, 'tally', lambda _name: None)(name)
         client = getattr(client, 'raw', client)
@@ -268,7 +316,7 @@ class Executor:
         headers = self._if_match(resource_id)
         method, expected = ('PUT', 200) if body is not None else (
             'DELETE', 204)
-        with self.traffic.writing():
+        with self.traffic.writing(wait=wait):
             if method == 'PUT':
                 resp, data = client.put(uri, json.dumps(body),
                                         headers=headers, extra_headers=True)
@@ -482,26 +530,37 @@ class Executor:
             return None
 
         def delete(pid):
-            self._send(ports, 'delete_port', 'ports/%s' % pid, pid)
+            self._send(ports, 'delete_port', 'ports/%s' % pid, pid,
+                       wait=True)
             return True
 
-        actions = []
-        for pid in step.resource_ids:
+        def outcome(pid):
             state = current.get(pid)
             holder = plan.leftovers.holder(state) if state else None
             if state is None:
-                result = (report.GONE, '')
-            elif holder:
-                result = (report.REFUSED, 'port %s is now %s'
-                          % (pid, holder))
-            else:
-                self.revisions[pid] = state.revision_number
-                result = self._outcome('delete port %s' % pid,
-                                       functools.partial(delete, pid),
-                                       functools.partial(on_error, pid))
-            actions.append(report.Action(step.action, leftovers.PORT,
-                                         pid, *result))
-        return actions
+                return report.GONE, ''
+            if holder:
+                return report.REFUSED, 'port %s is now %s' % (pid, holder)
+            self.revisions[pid] = state.revision_number
+            return self._outcome('delete port %s' % pid,
+                                 functools.partial(delete, pid),
+                                 functools.partial(on_error, pid))
+
+        def one(pid):
+            try:
+                result = outcome(pid)
+            except Exception as exc:
+                # This port's alone: the others' outcomes stand.
+                LOG.exception('delete of port %s', pid)
+                result = (report.FAILED, '%s: %s' % (
+                    type(exc).__name__, errors.error_text(exc)))
+            return report.Action(step.action, leftovers.PORT, pid, *result)
+
+        if self.deletes is None:
+            return [one(pid) for pid in step.resource_ids]
+        # Once the trunk is gone none of its ports waits for another, and
+        # each delete is guarded by its own revision: they go at once.
+        return _at_once(self.deletes, one, step.resource_ids)
 
     def _read_unheld(self, plan, port_id, label='port'):
         """The port as it is now; ends the step if it is gone or held."""

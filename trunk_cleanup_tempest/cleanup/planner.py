@@ -310,5 +310,5 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
     if deletable:
         # One step, so one read of them all before their deletes.
         add(DELETE_PORTS, deletable,
-            'a port of the trunk (subports first, then the parent), free '
-            'once the trunk is deleted', after=[settle, delete])
+            'a port of the trunk, free once the trunk is deleted',
+            after=[settle, delete])

@@ -17,10 +17,11 @@
 Every write is guarded by a read made right before it; with many
 footprints cleaned at once, those reads would grow with their number.
 :class:`SharedReader` serves the reads of concurrent workers with one list
-call, :class:`Traffic` tells it whether the cloud has writes to work on
-while it waits for more workers to ask, and :class:`Slots` lets a worker
-waiting for a read hand its place on, so no more than the batch's workers
-write at once.
+call. :class:`Traffic` counts the writes in flight: they tell a shared
+read whether the cloud has work while it waits for more workers to ask,
+and hold port deletes back once as many as the batch's workers are in
+flight. :class:`Slots` lets a worker waiting for a read hand its place on,
+so no more footprints than the batch's workers are under way at once.
 """
 
 import contextlib
@@ -31,29 +32,45 @@ from trunk_cleanup_tempest.cleanup import listing
 
 
 class Traffic:
-    """The writes a batch has in flight, watched by its shared reads."""
+    """The writes a batch has in flight, watched by its shared reads.
 
-    def __init__(self):
-        self.lock = threading.Lock()
+    :param limit: how many writes may be in flight before one that can
+        wait (see :meth:`writing`) does; None for no limit.
+    """
+
+    def __init__(self, limit=None):
+        self.cond = threading.Condition()
+        self.limit = limit
         self.writes = 0
         self.listeners = []
 
     @contextlib.contextmanager
-    def writing(self):
-        with self.lock:
+    def writing(self, wait=False):
+        """Count a write in flight for as long as the block runs.
+
+        :param wait: start only while fewer than ``limit`` writes are in
+            flight. Only a write whose guard holds however long it waits
+            may (a port's If-Match revision); a trunk's delete, guarded
+            by the read of its parent right before it, never does.
+        """
+        with self.cond:
+            while (wait and self.limit is not None and
+                   self.writes >= self.limit):
+                self.cond.wait()
             self.writes += 1
         try:
             yield
         finally:
-            with self.lock:
+            with self.cond:
                 self.writes -= 1
+                self.cond.notify_all()
             for cond in self.listeners:
                 with cond:
                     cond.notify_all()
 
 
 class Slots:
-    """The places of a batch's workers: only a worker in one writes.
+    """The places of a batch's workers: only a footprint in one writes.
 
     A worker waiting for a read hands its place on; it takes one back
     before any footprint not yet started does. Once closed (the batch is

@@ -70,7 +70,7 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
             all_projects=False, project_id=None, timeout=60, interval=1.0,
             unbind_stale=False, delete_parent=False, unbound_older_than=None,
             found=None, read_ports=None, read_trunks=None, now=None,
-            journal=None, read_ports_later=None):
+            journal=None, read_ports_later=None, deletes=None):
     """Inspect, plan and execute the cleanup of ``footprint``.
 
     Safe to run again: every step is derived from the cloud's state when
@@ -99,6 +99,7 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     :param read_ports: see :class:`~.executor.Executor`.
     :param read_trunks: see :class:`~.executor.Executor`.
     :param read_ports_later: see :class:`~.executor.Executor`.
+    :param deletes: see :class:`~.executor.Executor`.
     :param now: the current time (UTC), for tests.
     :param journal: a :class:`~.journal.Journal` that holds the footprint
         from before its first write until nothing of it can be lost: the
@@ -111,7 +112,8 @@ def cleanup(clients, footprint, dry_run=False, keep_ports=False,
     clients = counting.CountingClients(clients)
     engine = executor.Executor(clients, timeout=timeout, interval=interval,
                                read_ports=read_ports, read_trunks=read_trunks,
-                               read_ports_later=read_ports_later)
+                               read_ports_later=read_ports_later,
+                               deletes=deletes)
     if found is None:
         found = engine.read('inspect footprint', lambda: leftovers.inspect(
             clients, footprint))
@@ -172,7 +174,11 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     write (:class:`~.reading.SharedReader`), so the reads do not grow with
     their number. A worker whose trunk is deleted hands its place to the next
     footprint while its ports are read again: that footprint's read of
-    its parent reads them too, and no more than ``workers`` write at once.
+    its parent reads them too. A footprint's port deletes go at once, on
+    ``workers`` threads the batch shares, each started while fewer than
+    ``workers`` writes are in flight; trunk writes never wait, so up to
+    ``2 * workers - 1`` writes may be (:func:`calling_threads` says how
+    many connections its clients' pool should hold).
 
     :param progress: called with each report as it completes.
     :param kwargs: as for :func:`cleanup`.
@@ -198,7 +204,7 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
                     'its own', errors.error_text(exc))
         found = [None] * len(footprints)
     parties = min(workers, len(footprints))
-    traffic = reading.Traffic()
+    traffic = reading.Traffic(limit=workers)
     shared = dict(parties=parties, gather=READ_GATHER_BUSY, traffic=traffic)
     readers = {
         'read_ports': reading.SharedReader(clients.ports_client.list_ports,
@@ -229,7 +235,8 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
             return None
         try:
             return cleanup(clients, footprint, found=seen, **kwargs,
-                           read_ports_later=read_ports_later, **readers)
+                           read_ports_later=read_ports_later,
+                           deletes=deletes, **readers)
         except Exception as exc:
             # Whatever it was, it is this footprint's alone: its report
             # says so, and the others go on.
@@ -248,6 +255,8 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
 
     # Twice the workers: those that wait for a read hold no place.
     pool = futures.ThreadPoolExecutor(max_workers=2 * workers)
+    deletes = futures.ThreadPoolExecutor(max_workers=workers,
+                                         thread_name_prefix='port-deletes')
     try:
         jobs = [pool.submit(one, fp, lo)
                 for fp, lo in zip(footprints, found)]
@@ -255,9 +264,26 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
             if progress is not None:
                 progress(job.result())
     except BaseException:
-        # Interrupted: what has not started does not start.
+        # Interrupted: what has not started does not start; a step under
+        # way finishes its port deletes.
         slots.close()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        # Its footprints have waited for their port deletes, unless
+        # interrupted again: then not waited for twice. One submitted
+        # after this goes on its footprint's own thread (see
+        # executor._at_once).
+        deletes.shutdown(wait=False)
     pool.shutdown(wait=True)
     return [job.result() for job in jobs]
+
+
+def calling_threads(workers):
+    """Threads of :func:`cleanup_many` that may call the cloud at once.
+
+    Its workers and as many port deletes, besides the shared read that
+    :func:`~trunk_cleanup_tempest.clients.from_cloud` makes room for: its
+    clients' ``workers``, so that no connection is thrown away.
+    """
+    return 2 * workers

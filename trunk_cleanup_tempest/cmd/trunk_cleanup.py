@@ -470,6 +470,8 @@ def _clients(args, conf):
         # notifications handled at once, the sweep and the awaiter each
         # hold a connection: from_cloud adds the shared read's.
         workers = 2 * workers + 2
+    elif args.command == 'cleanup':
+        workers = cleanup.calling_threads(workers)
     sizes = dict(workers=workers, timeout=getattr(args, 'timeout', None))
     if conf is not None:
         clients = clients_mod.from_conf(conf, **sizes)
