@@ -963,10 +963,11 @@ class TestCleanupMany(base.TestCase):
         self.cloud.requests.clear()
         return footprints
 
-    def slow_cloud(self, path=''):
+    def slow_cloud(self, path='', port_delay=0.01):
         """Every request takes a little; the most writes at once.
 
         :param path: count only the writes to a path that matches.
+        :param port_delay: what a request for a port takes.
         """
         lock = threading.Lock()
         writes = [0, 0]
@@ -978,7 +979,7 @@ class TestCleanupMany(base.TestCase):
                 writes[0] += write
                 writes[1] = max(writes)
             try:
-                time.sleep(0.01)
+                time.sleep(port_delay if '/ports/' in url else 0.01)
                 return real(url, method, *args, **kwargs)
             finally:
                 with lock:
@@ -995,11 +996,24 @@ class TestCleanupMany(base.TestCase):
                                        timeout=5, interval=0.01,
                                        delete_parent=True)
         self.assertTrue(all(r.clean for r in reports))
-        # A footprint's trunk write each, and two port deletes besides
-        # while one of them waits for its ports.
-        self.assertLessEqual(writes[1], 3)
+        # No more than the workers, port deletes and trunk writes alike.
+        self.assertLessEqual(writes[1], 2)
         self.assertEqual(2, port_writes[1])
         self.assertLessEqual(trunk_writes[1], 2)
+
+    def test_no_more_than_workers_write_at_once(self):
+        # Port deletes slower than trunk writes: were a trunk's write to
+        # go whatever the port deletes in flight, they would add up.
+        footprints = []
+        for _ in range(8):
+            footprints.append(self.stand_up(subports=3))
+            self.cloud.delete_server(self.server)
+        writes = self.slow_cloud(port_delay=0.03)
+        reports = cleanup.cleanup_many(self.clients, footprints, workers=2,
+                                       timeout=5, interval=0.01,
+                                       delete_parent=True)
+        self.assertTrue(all(r.clean for r in reports))
+        self.assertLessEqual(writes[1], 2)
 
     def test_a_port_delete_error_waits_for_its_neighbours(self):
         fp = self.stand_up(subports=2)
@@ -1032,6 +1046,26 @@ class TestCleanupMany(base.TestCase):
             self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
             self.assertNotIn(pid, self.cloud.ports)
         self.assertEqual([s0], [e['id'] for e in report.left])
+
+    def test_at_once_calls_here_what_the_pool_refuses(self):
+        class Refusing(futures.ThreadPoolExecutor):
+            def submit(self, fn, *args, **kwargs):
+                if args[0] != 'a':
+                    raise MemoryError()
+                return super().submit(fn, *args, **kwargs)
+        pool = Refusing(2)
+        self.addCleanup(pool.shutdown, wait=True)
+        calls = []
+
+        def call(item):
+            time.sleep(0.3 if item == 'a' else 0)
+            calls.append((item, threading.current_thread().name))
+            return item
+        here = threading.current_thread().name
+        self.assertEqual(['a', 'b'],
+                         executor._at_once(pool, call, ['a', 'b']))
+        self.assertEqual([('b', here), 'a'],
+                         [calls[0], calls[1][0]])
 
     def test_at_once_raises_only_once_every_call_ended(self):
         pool = futures.ThreadPoolExecutor(2)
@@ -1118,41 +1152,49 @@ class TestCleanupMany(base.TestCase):
             self.assertEqual(rep.DONE, outcomes[('delete_ports', pid)])
             self.assertEqual(1, deletes.count(pid))
 
-    def test_a_trunks_write_never_waits_for_port_deletes(self):
+    def test_a_trunks_room_is_taken_before_its_guard_read(self):
         # Nova may bind a parent without changing its trunk's revision:
         # the read right before the trunk's delete is its guard, and no
-        # wait may come between them. Here the batch's port deletes are
-        # all held, and only the trunk's delete lets them go.
+        # wait may come between them. Here the batch's writes are full
+        # when C's parent is released: C's read waits for room, not its
+        # delete.
         fp_a = self.stand_up(subports=3)
         self.cloud.delete_server(self.server)
         fp_c = self.stand_up(subports=1)
-        c_trunk, c_parent = self.trunk, self.parent
+        c_parent = self.parent
         # Nova has not released C's parent yet: C waits for it.
         self.cloud.delete_server(self.server, unbind=False)
         self.patch(run, 'READ_GATHER_BUSY', 0.05)
-        c_deleted = threading.Event()
         held = []
+        ended = []
+        guard_reads = []
+        real = self.cloud.request
+
+        def request(url, method, *args, **kwargs):
+            if (method == 'GET' and '/v2.0/ports?' in url and
+                    c_parent in url and held):
+                guard_reads.append(time.monotonic())
+            return real(url, method, *args, **kwargs)
+        self.patch(self.cloud, 'request', request)
 
         def hook(cloud, method, path):
-            if (method, path) == ('DELETE', '/v2.0/trunks/%s' % c_trunk):
-                c_deleted.set()
-            elif (method == 'DELETE' and '/ports/' in path and
-                    not c_deleted.is_set()):
+            if method == 'DELETE' and '/ports/' in path and not ended:
                 held.append(path)
                 if len(held) == 2:
-                    # Both threads for port deletes wait, and as many
-                    # writes as workers are in flight: C goes now.
+                    # Both threads for port deletes are busy, as many
+                    # writes as workers: C is released now.
                     cloud.unbind(c_parent)
-                c_deleted.wait(timeout=3)
+                time.sleep(0.3)
+                ended.append(time.monotonic())
         self.cloud.hooks.append(hook)
-        started = time.monotonic()
         reports = cleanup.cleanup_many(self.clients, [fp_a, fp_c], workers=2,
                                        timeout=5, interval=0.01,
                                        delete_parent=True)
         self.assertTrue(all(r.clean for r in reports), str(reports))
-        # Both port delete threads were held when C's trunk went.
         self.assertEqual(2, len(held))
-        self.assertLess(time.monotonic() - started, 2.5)
+        # C read its parent only once there was room for its delete.
+        self.assertTrue(guard_reads)
+        self.assertGreaterEqual(guard_reads[0], ended[0])
 
     def test_a_port_taken_while_its_neighbours_go_is_kept(self):
         fp = self.stand_up(subports=4)
@@ -1373,24 +1415,70 @@ class TestCleanupMany(base.TestCase):
         self.assertRaises(RuntimeError, reader, ['a'])
         self.assertEqual({'a': {'id': 'a'}}, reader(['a']))
 
-    def test_a_write_that_may_wait_starts_below_the_limit(self):
-        traffic = reading.Traffic(limit=2)
-        started = threading.Event()
+    @staticmethod
+    def in_thread(block):
+        """Enter ``block`` on a thread of its own; an Event set inside."""
+        inside = threading.Event()
 
-        def port_delete():
+        def run():
+            with block:
+                inside.set()
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return inside, thread
+
+    def test_a_reserved_write_needs_its_room(self):
+        traffic = reading.Traffic(limit=1)
+        self.assertRaises(RuntimeError,
+                          traffic.writing(reserved=True).__enter__)
+        self.assertEqual((0, 0), (traffic.writes, traffic.held))
+
+    def test_a_write_waits_for_room_no_longer_than_its_timeout(self):
+        fp = self.stand_up(subports=1)
+        self.cloud.delete_server(self.server)
+        traffic = reading.Traffic(limit=1)
+        reader = reading.SharedReader(self.clients.ports_client.list_ports,
+                                      'ports', traffic=traffic)
+        hung, release = threading.Event(), threading.Event()
+        self.addCleanup(release.set)
+
+        def hang():
+            # Another write of the batch hangs (a stuck connection).
             with traffic.writing(wait=True):
-                started.set()
-        with traffic.writing(), traffic.writing(wait=True):
-            late = threading.Thread(target=port_delete, daemon=True)
-            late.start()
-            self.assertFalse(started.wait(0.2))
-            # A trunk's write never waits, however many are in flight.
-            with traffic.writing():
-                self.assertEqual(3, traffic.writes)
-            self.assertFalse(started.is_set())
-        self.assertTrue(started.wait(10))
-        late.join(10)
-        self.assertEqual(0, traffic.writes)
+                hung.set()
+                release.wait(10)
+        threading.Thread(target=hang, daemon=True).start()
+        self.assertTrue(hung.wait(10))
+        started = time.monotonic()
+        report = cleanup.cleanup(self.clients, fp, timeout=0.3,
+                                 interval=0.01, read_ports=reader,
+                                 delete_parent=True)
+        self.assertLess(time.monotonic() - started, 2)
+        outcomes = self.outcomes(report)
+        self.assertEqual(rep.FAILED, outcomes[('delete_trunk', self.trunk)])
+        self.assertIn('no room', report.actions[0].detail)
+        self.assertIn(self.trunk, self.cloud.trunks)
+        self.assertEqual([], self.cloud.writes())
+
+    def test_a_write_that_may_wait_starts_once_there_is_room(self):
+        traffic = reading.Traffic(limit=2)
+        with traffic.writing(wait=True):
+            with traffic.reserved():
+                # A port delete and a trunk's room to come: full.
+                delete, thread = self.in_thread(traffic.writing(wait=True))
+                trunk, other = self.in_thread(traffic.reserved())
+                self.assertFalse(delete.wait(0.2))
+                self.assertFalse(trunk.is_set())
+                # The trunk's own write takes the room it holds.
+                with traffic.writing(reserved=True):
+                    self.assertEqual((2, 0), (traffic.writes,
+                                              traffic.held))
+                self.assertEqual((1, 1), (traffic.writes, traffic.held))
+                self.assertFalse(delete.is_set() or trunk.is_set())
+        self.assertTrue(delete.wait(10) and trunk.wait(10))
+        thread.join(10)
+        other.join(10)
+        self.assertEqual((0, 0), (traffic.writes, traffic.held))
 
 
 class TestErrorText(base.TestCase):

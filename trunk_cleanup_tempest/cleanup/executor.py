@@ -77,10 +77,11 @@ def _at_once(pool, call, items):
     """``[call(item) for item in items]``, the calls at once on ``pool``.
 
     An item whose job cannot be queued (no thread to be had, the pool
-    shut down) is called here. submit() may have queued the job before
-    it failed to start a thread for it, so whichever of the two comes
-    first claims the item and the other does nothing: no port is deleted
-    by a job left behind, after its outcome was reported.
+    shut down, whatever submit() raised) is called here. submit() may
+    have queued the job before it failed to start a thread for it, so
+    whichever of the two comes first claims the item and the other does
+    nothing: no port is deleted by a job left behind, after its outcome
+    was reported.
     """
     results = {item: futures.Future() for item in items}
     claimed = set()
@@ -99,7 +100,7 @@ def _at_once(pool, call, items):
     for item in items:
         try:
             pool.submit(claim, item)
-        except RuntimeError:
+        except Exception:
             claim(item)
     # Every call ends before any outcome, or error, is reported.
     futures.wait(results.values())
@@ -128,10 +129,9 @@ class Executor:
     :param deletes: a :class:`concurrent.futures.Executor` the ports of a
         ``delete_ports`` step are deleted on, at once; by default one
         after the other. Never the executor this cleanup runs on: its
-        threads would wait for themselves. Only port deletes go there,
-        and only they wait for the batch's other writes: each is guarded
-        by its own revision, so a wait does not weaken it, as it would a
-        trunk's write (see :meth:`_unchanged_trunk`).
+        threads would wait for themselves. Only port deletes go there:
+        each is guarded by its own revision, so waiting for a thread, or
+        for room among the batch's writes, does not weaken it.
     """
 
     # Waits back off from ``interval`` to at most this many times it.
@@ -187,6 +187,9 @@ class Executor:
             try:
                 if call():
                     return
+            except reading.NoRoom as exc:
+                # The batch's other writes hang: this one is not sent.
+                raise _Outcome(report.FAILED, '%s: %s' % (what, exc))
             except lib_exc.NotFound as exc:
                 if errors.neutron_not_found(exc):
                     raise _Outcome(report.GONE, errors.error_text(exc))
@@ -301,14 +304,15 @@ class Executor:
         return {'If-Match': 'revision_number=%s' % revision}
 
     def _send(self, client, name, path, resource_id, body=None,
-              wait=False):
+              wait=False, reserved=False):
         """A guarded write: ``If-Match`` the revision this run expects.
 
         tempest.lib's ``update_*``/``delete_*`` take no headers, so this
         is their request, with the header, counted under their ``name``.
 
-        :param wait: the write may wait for the batch's other writes (see
-            :meth:`~.reading.Traffic.writing`).
+        :param wait: wait for room among the batch's writes, right before
+            it is sent (see :class:`~.reading.Traffic`).
+        :param reserved: its room was taken before its guard read.
         """
         getattr(client, 'tally', lambda _name: None)(name)
         client = getattr(client, 'raw', client)
@@ -316,7 +320,8 @@ class Executor:
         headers = self._if_match(resource_id)
         method, expected = ('PUT', 200) if body is not None else (
             'DELETE', 204)
-        with self.traffic.writing(wait=wait):
+        with self.traffic.writing(wait=wait, reserved=reserved,
+                                  timeout=self.timeout):
             if method == 'PUT':
                 resp, data = client.put(uri, json.dumps(body),
                                         headers=headers, extra_headers=True)
@@ -398,12 +403,16 @@ class Executor:
         tid = step.trunk_id
 
         def call():
-            self._unchanged_trunk(plan, tid)
-            try:
-                return write()
-            except lib_exc.PreconditionFailed:
-                self._replan(plan, tid)
-                return False
+            # Room for the write is taken before the read that guards
+            # it: nothing waits between them.
+            with self.traffic.reserved(timeout=self.timeout):
+                self._unchanged_trunk(plan, tid)
+                try:
+                    return write()
+                except lib_exc.PreconditionFailed:
+                    pass
+            self._replan(plan, tid)
+            return False
 
         outcome, detail = self._outcome(what, call)
         return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
@@ -417,7 +426,8 @@ class Executor:
         def write():
             body = self._send(self.clients.trunks_client, 'update_trunk',
                               'trunks/%s' % tid, tid,
-                              {'trunk': {'admin_state_up': True}})
+                              {'trunk': {'admin_state_up': True}},
+                              reserved=True)
             self.revisions[tid] = body['trunk'].get('revision_number')
             return True
 
@@ -460,7 +470,7 @@ class Executor:
                 self._send(ports, 'update_port', 'ports/%s' % port_id,
                            port_id,
                            {'port': {'device_id': '', 'device_owner': '',
-                                     'binding:host_id': ''}})
+                                     'binding:host_id': ''}}, wait=True)
             except lib_exc.PreconditionFailed:
                 return False
             return True
@@ -474,7 +484,7 @@ class Executor:
 
         def write():
             self._send(self.clients.trunks_client, 'delete_trunk',
-                       'trunks/%s' % tid, tid)
+                       'trunks/%s' % tid, tid, reserved=True)
             return True
 
         return self._trunk_step(plan, step, 'delete trunk %s' % tid, write)

@@ -19,9 +19,9 @@ footprints cleaned at once, those reads would grow with their number.
 :class:`SharedReader` serves the reads of concurrent workers with one list
 call. :class:`Traffic` counts the writes in flight: they tell a shared
 read whether the cloud has work while it waits for more workers to ask,
-and hold port deletes back once as many as the batch's workers are in
-flight. :class:`Slots` lets a worker waiting for a read hand its place on,
-so no more footprints than the batch's workers are under way at once.
+and no more than the batch's workers are in flight at once.
+:class:`Slots` lets a worker waiting for a read hand its place on, so no
+more footprints than the batch's workers are under way at once.
 """
 
 import contextlib
@@ -31,38 +31,87 @@ import time
 from trunk_cleanup_tempest.cleanup import listing
 
 
+class NoRoom(Exception):
+    """No room among the batch's writes came in time: nothing written."""
+
+
 class Traffic:
     """The writes a batch has in flight, watched by its shared reads.
 
-    :param limit: how many writes may be in flight before one that can
-        wait (see :meth:`writing`) does; None for no limit.
+    No more than ``limit`` writes are in flight at once, or about to be:
+    a write guarded by its own If-Match revision (a port's) waits for
+    room right before it is sent, which does not weaken its guard; a
+    trunk's write, guarded by the read of its parent right before it,
+    takes its room before that read (:meth:`reserved`), so nothing waits
+    between the read and the write, and the write meets in Neutron no
+    more of the batch's writes than ``limit`` allows.
+
+    :param limit: the most writes in flight at once; None for no limit.
     """
 
     def __init__(self, limit=None):
         self.cond = threading.Condition()
         self.limit = limit
         self.writes = 0
+        # Rooms taken for a write to come (see reserved()).
+        self.held = 0
         self.listeners = []
 
-    @contextlib.contextmanager
-    def writing(self, wait=False):
-        """Count a write in flight for as long as the block runs.
+    def _take(self, timeout):
+        """Wait (the lock held) for room for one more write.
 
-        :param wait: start only while fewer than ``limit`` writes are in
-            flight. Only a write whose guard holds however long it waits
-            may (a port's If-Match revision); a trunk's delete, guarded
-            by the read of its parent right before it, never does.
+        :raises NoRoom: none came within ``timeout`` seconds (if given).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (self.limit is not None and
+               self.writes + self.held >= self.limit):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise NoRoom('no room among the batch\'s %s writes in flight '
+                             'after %ss' % (self.limit, timeout))
+            self.cond.wait(left)
+
+    @contextlib.contextmanager
+    def reserved(self, timeout=None):
+        """Room for a write to come, taken now and kept until the block ends.
+
+        The write itself goes with ``writing(reserved=True)``, in the
+        block, and does not wait.
         """
         with self.cond:
-            while (wait and self.limit is not None and
-                   self.writes >= self.limit):
-                self.cond.wait()
+            self._take(timeout)
+            self.held += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.held -= 1
+                self.cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self, wait=False, reserved=False, timeout=None):
+        """Count a write in flight for as long as the block runs.
+
+        :param wait: start only once there is room for it (see above),
+            within ``timeout`` seconds.
+        :param reserved: its room was taken already (see
+            :meth:`reserved`): it starts at once.
+        """
+        with self.cond:
+            if reserved:
+                if self.held <= 0:
+                    raise RuntimeError('a reserved write with no room held')
+                self.held -= 1
+            elif wait:
+                self._take(timeout)
             self.writes += 1
         try:
             yield
         finally:
             with self.cond:
                 self.writes -= 1
+                if reserved:
+                    self.held += 1
                 self.cond.notify_all()
             for cond in self.listeners:
                 with cond:

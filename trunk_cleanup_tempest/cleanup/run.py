@@ -175,10 +175,10 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
     their number. A worker whose trunk is deleted hands its place to the next
     footprint while its ports are read again: that footprint's read of
     its parent reads them too. A footprint's port deletes go at once, on
-    ``workers`` threads the batch shares, each started while fewer than
-    ``workers`` writes are in flight; trunk writes never wait, so up to
-    ``2 * workers - 1`` writes may be (:func:`calling_threads` says how
-    many connections its clients' pool should hold).
+    ``workers`` threads the batch shares, in the room the batch's other
+    writes leave: no more than ``workers`` writes are in flight at once
+    (:class:`~.reading.Traffic`). :func:`calling_threads` says how many
+    connections its clients' pool should hold.
 
     :param progress: called with each report as it completes.
     :param kwargs: as for :func:`cleanup`.
