@@ -351,10 +351,11 @@ def measure_library(cloud, proxy, clients, work, workers, count=None):
     return Measured(seconds, found, clean, events, usage)
 
 
-def measure_sequential(proxy, clients, work, workers, count=None):
+def measure_baseline(baseline, proxy, clients, work, workers, count=None):
+    """Wall time and calls of ``baseline`` (sequential, unbounded)."""
     tag = work.make(workers, count)
     proxy.events()
-    seconds, _ = timed(sequential, clients, tag)
+    seconds, _ = timed(baseline, clients, tag)
     calls = len(proxy.events())
     work.drop_network()
     return seconds, calls
@@ -402,15 +403,13 @@ def main(argv=None, out=sys.stdout):
             lib.cpu, cores, lib.cpu / cores, lib.seconds / lib.cpu_floor))
     say('            %s\n' % lib.cores())
 
-    seq_time, seq_calls = measure_sequential(proxy, proxied, work,
-                                             args.workers)
+    seq_time, seq_calls = measure_baseline(sequential, proxy, proxied,
+                                           work, args.workers)
     say('sequential: %6.1f s  %5d calls  speed-up of the library '
         '%.1fx\n' % (seq_time, seq_calls, seq_time / lib.seconds))
 
-    tag = work.make(args.workers)
-    proxy.events()
-    most, _ = timed(unbounded, proxied, tag)
-    work.drop_network()
+    most, _ = measure_baseline(unbounded, proxy, proxied, work,
+                               args.workers)
     say('unbounded:  %6.1f s  the same writes, no reads, each phase '
         'at once; library / that %.2fx\n' % (most, lib.seconds / most))
 
@@ -426,8 +425,8 @@ def main(argv=None, out=sys.stdout):
             % (remote, args.remote_latency * 1000))
         far = measure_library(cloud, proxy, proxied, work, args.workers,
                               count=remote)
-        seq_time, seq_calls = measure_sequential(proxy, proxied, work,
-                                                 args.workers, count=remote)
+        seq_time, seq_calls = measure_baseline(
+            sequential, proxy, proxied, work, args.workers, count=remote)
         say('  library:    %6.1f s  %5d calls  calls/floor %.2fx  cloud '
             'CPU %.1f s: library / CPU floor %.2fx\n' % (
                 far.seconds, far.calls, far.calls / work.floor(remote),
@@ -436,10 +435,8 @@ def main(argv=None, out=sys.stdout):
         say('              %s\n' % far.cores())
         say('  sequential: %6.1f s  %5d calls  speed-up of the library '
             '%.1fx\n' % (seq_time, seq_calls, seq_time / far.seconds))
-        tag = work.make(args.workers, remote)
-        proxy.events()
-        most, _ = timed(unbounded, proxied, tag)
-        work.drop_network()
+        most, _ = measure_baseline(unbounded, proxy, proxied, work,
+                                   args.workers, count=remote)
         say('  unbounded:  %6.1f s  the same writes, no reads, each phase '
             'at once; library / that %.2fx, sequential / that %.1fx\n' % (
                 most, far.seconds / most, seq_time / most))
