@@ -13,6 +13,7 @@
 #    under the License.
 
 from concurrent import futures
+import contextlib
 import json
 import re
 import threading
@@ -23,6 +24,7 @@ from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import errors
 from trunk_cleanup_tempest.cleanup import executor
 from trunk_cleanup_tempest.cleanup import leftovers
+from trunk_cleanup_tempest.cleanup import listing
 from trunk_cleanup_tempest.cleanup import reading
 from trunk_cleanup_tempest.cleanup import report as rep
 from trunk_cleanup_tempest.cleanup import run
@@ -897,6 +899,38 @@ class TestCleanupOVN(base.TestCase):
         report = self.run_cleanup(fp)
         self.assertTrue(report.clean, str(report))
 
+    def test_a_parent_bound_while_its_trunk_is_read_keeps_it(self):
+        # Where ports show no trunk_details, the trunk is read after its
+        # parent; Nova binding the parent meanwhile leaves the trunk's
+        # revision as it was.
+        self.cloud.extensions = ('trunk',)
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        trunk_reads = []
+
+        def nova(cloud, method, path):
+            if (method, path) != ('GET', '/v2.0/trunks'):
+                return
+            trunk_reads.append(path)
+            if len(trunk_reads) == 2:
+                # The guard's read of the trunk, after its parent's.
+                cloud.change(cloud.ports[self.parent], device_id='new',
+                             device_owner='compute:nova', status='ACTIVE',
+                             **{'binding:host_id': fake_cloud.HOST})
+        self.cloud.hooks.append(nova)
+        for many in (False, True):
+            if many:
+                report = cleanup.cleanup_many(
+                    self.clients, [fp], timeout=0.3, interval=0.01,
+                    delete_parent=True)[0]
+            else:
+                report = self.run_cleanup(fp)
+            self.assertEqual(rep.REFUSED, self.outcomes(report)[
+                ('delete_trunk', self.trunk)], str(report))
+            self.assertIn(self.trunk, self.cloud.trunks)
+            trunk_reads.clear()
+            self.cloud.unbind(self.parent)
+
     def test_subports_lose_owner_when_trunk_goes(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server)
@@ -1460,13 +1494,21 @@ class TestCleanupMany(base.TestCase):
         self.assertIn(self.trunk, self.cloud.trunks)
         self.assertEqual([], self.cloud.writes())
 
+    @staticmethod
+    @contextlib.contextmanager
+    def taken_room(traffic):
+        """A trunk write's room, taken before a read of its own."""
+        with traffic.room() as room:
+            room.take()
+            yield room
+
     def test_a_write_that_may_wait_starts_once_there_is_room(self):
         traffic = reading.Traffic(limit=2)
         with traffic.writing(wait=True):
-            with traffic.reserved():
+            with self.taken_room(traffic):
                 # A port delete and a trunk's room to come: full.
                 delete, thread = self.in_thread(traffic.writing(wait=True))
-                trunk, other = self.in_thread(traffic.reserved())
+                trunk, other = self.in_thread(self.taken_room(traffic))
                 self.assertFalse(delete.wait(0.2))
                 self.assertFalse(trunk.is_set())
                 # The trunk's own write takes the room it holds.
@@ -1479,6 +1521,315 @@ class TestCleanupMany(base.TestCase):
         thread.join(10)
         other.join(10)
         self.assertEqual((0, 0), (traffic.writes, traffic.held))
+
+    def test_a_read_takes_its_rooms_before_writes_that_wait(self):
+        traffic = reading.Traffic(limit=2)
+        with traffic.room() as first, traffic.room() as second:
+            with traffic.writing(wait=True):
+                hold = threading.Thread(target=traffic.hold,
+                                        args=([first, second], 30),
+                                        daemon=True)
+                hold.start()
+                self.wait_for(lambda: traffic.pending)
+                # A port delete that comes later would fit, but the
+                # read asked first.
+                delete, thread = self.in_thread(traffic.writing(wait=True))
+                self.assertFalse(delete.wait(0.2))
+            hold.join(10)
+            self.assertFalse(hold.is_alive())
+            self.assertTrue(first.taken and second.taken)
+            # Both rooms are the read's writes' until they give them back.
+            self.assertFalse(delete.wait(0.2))
+        self.assertTrue(delete.wait(10))
+        thread.join(10)
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_no_room_is_held_while_a_read_gathers(self):
+        # A trunk's guard read may wait for others to ask; the room of
+        # its write is taken only right before the read is sent.
+        traffic = reading.Traffic(limit=2)
+        reader, calls = self.recording_reader(parties=2, gather=30,
+                                              traffic=traffic)
+        results = {}
+
+        def guard():
+            with traffic.room() as room:
+                found = reader(['a'], room=room)
+                room.check()
+                results.update(found=found, held=traffic.held)
+
+        with traffic.writing(wait=True):
+            # The cloud is busy: the read waits for the second party.
+            asker = threading.Thread(target=guard, daemon=True)
+            asker.start()
+            self.wait_for(lambda: reader.busy)
+            time.sleep(0.05)
+            self.assertEqual(0, traffic.held)
+            # Another write of the batch has the room meanwhile.
+            with traffic.writing(wait=True, timeout=1):
+                self.assertEqual([], calls)
+            other = threading.Thread(target=reader, args=(['b'],),
+                                     daemon=True)
+            other.start()
+            asker.join(10)
+            other.join(10)
+        self.assertFalse(asker.is_alive() or other.is_alive())
+        self.assertEqual([['a', 'b']], calls)
+        self.assertEqual({'a': {'id': 'a'}}, results['found'])
+        self.assertEqual(1, results['held'])
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_a_read_that_finds_no_room_guards_no_write(self):
+        traffic = reading.Traffic(limit=1)
+        reader, calls = self.recording_reader(traffic=traffic)
+        with traffic.writing(wait=True):
+            with traffic.room(timeout=0.05) as room:
+                # The read is made for its other askers all the same.
+                self.assertEqual({'a': {'id': 'a'}},
+                                 reader(['a'], room=room))
+                self.assertFalse(room.taken)
+                self.assertRaisesRegex(reading.NoRoom, 'no room',
+                                       room.check)
+        self.assertEqual([['a']], calls)
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_a_hung_write_costs_other_trunk_writes_only_a_wait(self):
+        traffic = reading.Traffic(limit=3)
+        with traffic.writing(wait=True):
+            # This write hangs: two rooms of three are left for three
+            # trunk writes. The first two asked take them.
+            with traffic.room(10) as first, traffic.room(10) as second, \
+                    traffic.room(10) as third:
+                traffic.hold([third, second, first], patience=0.05)
+                self.assertTrue(first.taken and second.taken)
+                # The third asks again at the next read, in time.
+                self.assertFalse(third.settled)
+            with traffic.room(10) as third:
+                traffic.hold([third])
+                self.assertTrue(third.taken)
+            with traffic.room(0.05) as late, traffic.room(0.05) as later:
+                with traffic.room(10) as first, traffic.room(10) as second:
+                    traffic.hold([first, second])
+                    # Its deadline passed with no room: missed.
+                    traffic.hold([late, later])
+                    self.assertRaisesRegex(reading.NoRoom, 'no room',
+                                           later.check)
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_a_room_asked_for_again_goes_first(self):
+        traffic = reading.Traffic(limit=1)
+        with traffic.room() as early, traffic.room() as late:
+            traffic.hold([late, early])
+            self.assertEqual((True, False), (early.taken, late.taken))
+
+    def test_a_room_whose_block_ended_is_not_taken(self):
+        # Its worker was interrupted while its read gathered.
+        traffic = reading.Traffic(limit=1)
+        with traffic.room() as gone:
+            pass
+        with traffic.room() as room:
+            traffic.hold([gone, room])
+            self.assertEqual((False, True), (gone.taken, room.taken))
+        self.assertEqual(0, traffic.held)
+
+    def test_a_failed_read_gives_back_the_rooms_of_its_askers(self):
+        traffic = reading.Traffic(limit=3)
+        calls = []
+
+        def list_ports(id, **page):
+            calls.append(sorted(id))
+            if len(calls) == 1:
+                raise RuntimeError('cloud down')
+            return {'ports': [{'id': i} for i in id]}
+        reader = reading.SharedReader(list_ports, 'ports', parties=2,
+                                      gather=30, traffic=traffic)
+        results, errors, threads = {}, {}, {}
+
+        def guard(name):
+            with traffic.room() as room:
+                try:
+                    found = reader([name], room=room)
+                    room.check()
+                except (RuntimeError, reading.NoRoom) as exc:
+                    errors[name] = exc
+                    return
+                results[name] = (found, room.taken)
+
+        with traffic.writing(wait=True):
+            for name in 'ab':
+                threads[name] = threading.Thread(target=guard, args=(name,),
+                                                 daemon=True)
+                threads[name].start()
+            self.wait_for(lambda: errors)
+            failed, = errors
+            threads[failed].join(10)
+            self.assertFalse(threads[failed].is_alive())
+            # The other waits for the next read, gathering while the
+            # cloud is busy: its room is not held meanwhile.
+            self.wait_for(lambda: reader.busy)
+            self.assertEqual(0, traffic.held)
+        for thread in threads.values():
+            thread.join(10)
+            self.assertFalse(thread.is_alive())
+        self.assertIsInstance(errors[failed], RuntimeError)
+        (other, (found, taken)), = results.items()
+        # Its room was taken again, right before the read that served it.
+        self.assertEqual(({other: {'id': other}}, True), (found, taken))
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_a_read_that_failed_keeps_no_room_of_its_lead(self):
+        traffic = reading.Traffic(limit=1)
+        reader, calls = self.recording_reader(traffic=traffic)
+        real = traffic.hold
+        fails = [RuntimeError('interrupted')]
+
+        def hold(rooms, patience=0.0):
+            if fails:
+                raise fails.pop()
+            return real(rooms, patience)
+        self.patch(traffic, 'hold', hold)
+        with traffic.room() as room:
+            self.assertRaises(RuntimeError, reader, ['a'], room=room)
+            # The error is its own: no read takes its room for it.
+            self.assertEqual([], reader.rooms)
+        # The next read takes the room of its own write alone, and it is
+        # given back: the failed one's lead is not waited for again.
+        with traffic.room(timeout=1) as room:
+            reader(['b'], room=room)
+            room.check()
+            self.assertEqual(1, traffic.held)
+        self.assertEqual([['a', 'b']], calls)
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_the_ids_a_write_waits_for_are_read_last(self):
+        calls = []
+
+        def list_ports(id, **page):
+            calls.append(list(id))
+            return {'ports': [{'id': i} for i in id]}
+        ids = ['%03d' % i for i in range(150)]
+        found = listing.by_id(list_ports, 'ports', ids, last=['000'])
+        self.assertEqual(set(ids), set(found))
+        self.assertEqual([50, 100], [len(c) for c in calls])
+        self.assertEqual('000', calls[-1][-1])
+
+    def test_a_shared_read_reads_the_ids_writes_wait_for_last(self):
+        traffic = reading.Traffic(limit=2)
+        reader, calls = self.recording_reader(parties=2, gather=30,
+                                              traffic=traffic)
+        ports = ['p%03d' % i for i in range(150)]
+        found = {}
+
+        def guard():
+            with traffic.room() as room:
+                found.update(reader(['a'], room=room))
+                room.check()
+
+        with traffic.writing(wait=True):
+            # A parent ('a' sorts first) whose trunk's write waits for
+            # the read, and a footprint's many ports.
+            asker = threading.Thread(target=guard, daemon=True)
+            asker.start()
+            self.wait_for(lambda: reader.busy)
+            self.assertEqual(set(ports), set(reader(ports)))
+            asker.join(10)
+            self.assertFalse(asker.is_alive())
+        self.assertEqual({'a'}, set(found))
+        self.assertEqual([51, 100], [len(c) for c in calls])
+        self.assertIn('a', calls[-1])
+
+    def test_a_trunk_write_left_without_room_asks_again(self):
+        # One write hangs: one room of two for two trunk writes read
+        # together. The one asked first writes; the other's worker
+        # asks again, and its room comes once the first has written.
+        fp = self.stand_up(subports=1)
+        traffic = reading.Traffic(limit=2)
+        reader = reading.SharedReader(self.clients.ports_client.list_ports,
+                                      'ports', parties=2, gather=0.05,
+                                      traffic=traffic)
+        engine = executor.Executor(self.clients, timeout=5, interval=0.01,
+                                   read_ports=reader)
+        parent = fp.trunks[0].parent_port_id
+        taken = []
+        holds = []
+        real = traffic.hold
+
+        def hold(rooms, patience=0.0):
+            real(rooms, patience)
+            holds.append((len(rooms), sum(r.taken for r in rooms)))
+        self.patch(traffic, 'hold', hold)
+
+        def trunk_step():
+            with traffic.room(timeout=5) as room:
+                engine._guard_read(parent, room)
+                taken.append(room.taken)
+                # Its write.
+                with traffic.writing(reserved=True):
+                    time.sleep(0.1)
+        with traffic.writing(wait=True):
+            steps = [threading.Thread(target=trunk_step, daemon=True)
+                     for _ in range(2)]
+            for step in steps:
+                step.start()
+            for step in steps:
+                step.join(10)
+                self.assertFalse(step.is_alive())
+        self.assertEqual([True, True], taken)
+        # Read together, one room between them; then the other's alone.
+        self.assertEqual([(2, 1), (1, 1)], holds)
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
+
+    def test_a_read_waits_for_writes_whose_room_is_taken(self):
+        # A trunk write about to go keeps the cloud busy as one in
+        # flight does: a read gathers meanwhile, and goes once it ends.
+        traffic = reading.Traffic(limit=2)
+        reader, calls = self.recording_reader(parties=2, gather=30,
+                                              traffic=traffic)
+        with traffic.room() as room:
+            room.take()
+            asker = threading.Thread(target=reader, args=(['a'],),
+                                     daemon=True)
+            asker.start()
+            self.wait_for(lambda: reader.busy)
+            time.sleep(0.1)
+            self.assertEqual([], calls)
+        asker.join(1)
+        self.assertFalse(asker.is_alive())
+        self.assertEqual([['a']], calls)
+
+    def test_a_read_guards_no_more_writes_than_fit_in_its_last_call(self):
+        self.patch(listing, 'IDS_PER_CALL', 3)
+        traffic = reading.Traffic(limit=3)
+        reader, calls = self.recording_reader(parties=2, gather=30,
+                                              traffic=traffic)
+        with traffic.room() as old, traffic.room() as new:
+            with traffic.writing(wait=True):
+                asker = threading.Thread(
+                    target=reader, args=(['a', 'b'],), kwargs={'room': old},
+                    daemon=True)
+                asker.start()
+                self.wait_for(lambda: reader.busy)
+                reader(['c', 'd'], room=new)
+                asker.join(10)
+            # The older's two IDs and the newer's two do not fit in one
+            # call: the newer asks again.
+            self.assertEqual((True, False), (old.taken, new.settled))
+            self.assertEqual([['c'], ['a', 'b', 'd']], calls)
+
+    @staticmethod
+    def wait_for(condition, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError('not so after %ss' % timeout)
+            time.sleep(0.01)
 
 
 class TestErrorText(base.TestCase):

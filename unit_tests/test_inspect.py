@@ -16,6 +16,7 @@ import dataclasses
 
 from trunk_cleanup_tempest import cleanup
 from trunk_cleanup_tempest.cleanup import leftovers
+from trunk_cleanup_tempest.cleanup import listing
 from unit_tests import base
 from unit_tests import fake_cloud
 
@@ -67,6 +68,17 @@ class TestInspect(base.TestCase):
         cleanup.inspect(self.clients, fp)
         self.assertEqual(['GET'] * 3,
                          [m for m, _ in self.cloud.requests])
+
+    def test_a_chunk_whose_every_id_exists_is_one_call(self):
+        # 100 ports: Neutron links a next page to a full page, which
+        # would be read for nothing.
+        fp = self.stand_up(subports=listing.IDS_PER_CALL - 1)
+        self.cloud.requests.clear()
+        found = cleanup.inspect(self.clients, fp)
+        self.assertEqual(listing.IDS_PER_CALL, len(found.ports))
+        self.assertEqual(['/v2.0/trunks', '/v2.0/ports'],
+                         [p for _, p in self.cloud.requests
+                          if p.startswith('/v2.0')])
 
     def test_huge_subport_lists_are_read_in_chunks(self):
         self.stand_up()

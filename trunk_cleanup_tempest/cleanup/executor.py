@@ -188,7 +188,8 @@ class Executor:
                 if call():
                     return
             except reading.NoRoom as exc:
-                # The batch's other writes hang: this one is not sent.
+                # No room among the batch's writes came in time (they
+                # hang, or many wait): this write is not sent.
                 raise _Outcome(report.FAILED, '%s: %s' % (what, exc))
             except lib_exc.NotFound as exc:
                 if errors.neutron_not_found(exc):
@@ -340,18 +341,39 @@ class Executor:
                            '%s %s is now %s' % (label, port.id, holder))
         return port
 
-    def _unchanged_trunk(self, plan, trunk_id):
+    def _guard_read(self, port_id, room):
+        """Read ``port_id`` once ``room`` is taken for the write it guards.
+
+        A shared read takes it right before it is sent; a read of this
+        worker's own, before it starts.
+        """
+        if getattr(self.read_ports, 'traffic', None) is None:
+            room.take()
+            return self.read_ports([port_id])
+        while True:
+            found = self.read_ports([port_id], room=room)
+            if room.settled:
+                room.check()
+                return found
+            # Those who asked first took the room there was: the next
+            # read takes this one, if in time.
+            if room.deadline is not None and (
+                    time.monotonic() >= room.deadline):
+                raise reading.NoRoom(self.traffic.no_room(room.timeout))
+
+    def _unchanged_trunk(self, plan, trunk_id, room):
         """Read the parent (and so the trunk) right now; refuse new use.
 
         The parent may have no holder and the trunk only the subports it
         was planned with. One read does both where Neutron shows the
-        parent's ``trunk_details``; else the trunk is read too. The write
-        that follows is guarded by the revision the trunk was planned at
-        (or this run's last write left): a change since is a 412, and
-        :meth:`_replan` decides.
+        parent's ``trunk_details``; else the trunk is read too, then the
+        parent again. ``room``, the write's among the batch's, is taken
+        before the reads. The write that follows is guarded by the
+        revision the trunk was planned at (or this run's last write
+        left): a change since is a 412, and :meth:`_replan` decides.
         """
         parent_id = _record(plan, trunk_id).parent_port_id
-        parent = self.read_ports([parent_id]).get(parent_id)
+        parent = self._guard_read(parent_id, room).get(parent_id)
         details = (parent or {}).get('trunk_details') or {}
         if details.get('trunk_id') == trunk_id:
             current = [s['port_id'] for s in details.get('sub_ports', ())]
@@ -360,6 +382,11 @@ class Executor:
             if trunk is None:
                 raise _Outcome(report.GONE, 'trunk %s is gone' % trunk_id)
             current = [s['port_id'] for s in trunk.get('sub_ports', ())]
+            # Nova may have bound the parent while the trunk was read,
+            # and on ML2/OVN that leaves the trunk's revision as it was:
+            # the parent is read again, the last read before the write.
+            parent = listing.by_id(self.clients.ports_client.list_ports,
+                                   'ports', [parent_id]).get(parent_id)
         planned = set(plan.leftovers.trunks[trunk_id].sub_ports or ())
         new = sorted(set(current) - planned)
         if new:
@@ -405,8 +432,8 @@ class Executor:
         def call():
             # Room for the write is taken before the read that guards
             # it: nothing waits between them.
-            with self.traffic.reserved(timeout=self.timeout):
-                self._unchanged_trunk(plan, tid)
+            with self.traffic.room(timeout=self.timeout) as room:
+                self._unchanged_trunk(plan, tid, room)
                 try:
                     return write()
                 except lib_exc.PreconditionFailed:

@@ -63,12 +63,23 @@ def paginated(list_call, key, page_size=None, **filters):
         params['marker'] = marker
 
 
-def by_id(list_call, key, ids):
-    """``{id: item}`` of the items with those IDs, in few list calls."""
+def by_id(list_call, key, ids, last=()):
+    """``{id: item}`` of the items with those IDs, in few list calls.
+
+    :param last: of ``ids``, those to read in the last call (as many as
+        fit in one): they are read the latest.
+    """
     found = {}
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), IDS_PER_CALL):
+    last = set(ids) & set(last)
+    ids = sorted(set(ids) - last) + sorted(last)
+    # Counted from the end, so that the last call is a full one.
+    starts = range(len(ids) - IDS_PER_CALL, -IDS_PER_CALL, -IDS_PER_CALL)
+    for start in reversed(starts):
+        chunk = ids[max(0, start):start + IDS_PER_CALL]
+        # One more than can match: Neutron links a next page to every
+        # full one, so a limit of exactly the IDs would cost an empty
+        # page whenever all of them exist. A cloud that caps the page
+        # lower still links the rest.
         found.update((item['id'], item) for item in paginated(
-            list_call, key, page_size=IDS_PER_CALL,
-            id=ids[start:start + IDS_PER_CALL]))
+            list_call, key, page_size=len(chunk) + 1, id=chunk))
     return found

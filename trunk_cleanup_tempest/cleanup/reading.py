@@ -19,12 +19,14 @@ footprints cleaned at once, those reads would grow with their number.
 :class:`SharedReader` serves the reads of concurrent workers with one list
 call. :class:`Traffic` counts the writes in flight: they tell a shared
 read whether the cloud has work while it waits for more workers to ask,
-and no more than the batch's workers are in flight at once.
+and no more than the batch's workers are in flight at once, counting
+the trunk writes whose guard reads are under way.
 :class:`Slots` lets a worker waiting for a read hand its place on, so no
 more footprints than the batch's workers are under way at once.
 """
 
 import contextlib
+import itertools
 import threading
 import time
 
@@ -35,6 +37,56 @@ class NoRoom(Exception):
     """No room among the batch's writes came in time: nothing written."""
 
 
+class Room:
+    """A trunk write's room among the batch's writes, taken before its guard.
+
+    Taken either by the shared read that guards the write, right before
+    that read is sent (:meth:`SharedReader.__call__`), or by :meth:`take`
+    before a read of the caller's own; kept until the block of
+    :meth:`Traffic.room` ends. Its write goes with
+    ``writing(reserved=True)`` and does not wait. Rooms are given in the
+    order they were first asked for.
+    """
+
+    _order = itertools.count()
+
+    def __init__(self, traffic, timeout=None):
+        self.traffic = traffic
+        self.timeout = timeout
+        self.deadline = (None if timeout is None else
+                         time.monotonic() + timeout)
+        self.order = next(self._order)
+        self.taken = False
+        # The IDs of the read that guards its write (see SharedReader).
+        self.ids = frozenset()
+        # Why none came in time, once its deadline has passed.
+        self.missed = None
+        # Its block has ended: no read takes it any more.
+        self.withdrawn = False
+
+    @property
+    def settled(self):
+        """Taken, or missed: no read needs to try again."""
+        return self.taken or bool(self.missed)
+
+    def take(self):
+        """Wait for room now, before a read of the caller's own.
+
+        :raises NoRoom: none came within the timeout.
+        """
+        while not self.settled:
+            self.traffic.hold([self])
+        self.check()
+
+    def check(self):
+        """After the read: its room is taken, or nothing is written.
+
+        :raises NoRoom: it is not (none came in time).
+        """
+        if not self.taken:
+            raise NoRoom(self.missed or 'no room was taken before the read')
+
+
 class Traffic:
     """The writes a batch has in flight, watched by its shared reads.
 
@@ -42,9 +94,10 @@ class Traffic:
     a write guarded by its own If-Match revision (a port's) waits for
     room right before it is sent, which does not weaken its guard; a
     trunk's write, guarded by the read of its parent right before it,
-    takes its room before that read (:meth:`reserved`), so nothing waits
-    between the read and the write, and the write meets in Neutron no
-    more of the batch's writes than ``limit`` allows.
+    has its room taken before that read (:class:`Room`), so nothing
+    waits between the read and the write, and the write meets in Neutron
+    no more of the batch's writes than ``limit`` allows. Rooms taken for
+    a read come before any other write that waits.
 
     :param limit: the most writes in flight at once; None for no limit.
     """
@@ -53,40 +106,92 @@ class Traffic:
         self.cond = threading.Condition()
         self.limit = limit
         self.writes = 0
-        # Rooms taken for a write to come (see reserved()).
+        # Rooms taken for a write to come (see Room).
         self.held = 0
+        # Rooms a read waits for (see hold()): no other write takes them.
+        self.pending = 0
         self.listeners = []
 
-    def _take(self, timeout):
-        """Wait (the lock held) for room for one more write.
+    def _free(self):
+        return self.limit - self.writes - self.held
 
-        :raises NoRoom: none came within ``timeout`` seconds (if given).
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while (self.limit is not None and
-               self.writes + self.held >= self.limit):
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                raise NoRoom('no room among the batch\'s %s writes in flight '
-                             'after %ss' % (self.limit, timeout))
-            self.cond.wait(left)
+    def no_room(self, timeout):
+        return ('no room among the batch\'s %s writes in flight after %ss'
+                % (self.limit, timeout))
 
     @contextlib.contextmanager
-    def reserved(self, timeout=None):
-        """Room for a write to come, taken now and kept until the block ends.
+    def room(self, timeout=None):
+        """A :class:`Room` for a trunk's write, given back as the block ends.
 
-        The write itself goes with ``writing(reserved=True)``, in the
-        block, and does not wait.
+        ``timeout`` bounds the wait for it.
         """
-        with self.cond:
-            self._take(timeout)
-            self.held += 1
+        room = Room(self, timeout)
         try:
-            yield
+            yield room
         finally:
             with self.cond:
-                self.held -= 1
+                room.withdrawn = True
+                if room.taken:
+                    room.taken = False
+                    self.held -= 1
+                    self.cond.notify_all()
+            self._tell_listeners()
+
+    def hold(self, rooms, patience=0.0):
+        """Take room for ``rooms``, before any other write that waits.
+
+        Waits up to ``patience`` seconds for room for all of them, then
+        takes the room there is, first asked first served (waiting for
+        one at least). A room that none came for by its deadline is
+        marked missed; any other left untaken is asked for again by its
+        worker, at the next read: a write that hangs costs the others
+        only that wait.
+        """
+        with self.cond:
+            rooms = sorted((r for r in rooms if not r.withdrawn),
+                           key=lambda r: r.order)
+            self.pending += len(rooms)
+            try:
+                self._wait_for(rooms, time.monotonic() + patience)
+                now = time.monotonic()
+                free = (len(rooms) if self.limit is None else
+                        max(0, self._free()))
+                for room in rooms:
+                    if room.withdrawn:
+                        # Its block ended while this waited (defensive:
+                        # its worker waits for this read meanwhile).
+                        continue
+                    if free > 0:
+                        free -= 1
+                        room.taken = True
+                        self.held += 1
+                    elif room.deadline is not None and now >= room.deadline:
+                        room.missed = self.no_room(room.timeout)
+            finally:
+                self.pending -= len(rooms)
                 self.cond.notify_all()
+
+    def _wait_for(self, rooms, patient_until):
+        """Wait (the lock held) for room for ``rooms``, as hold() says."""
+        deadlines = [r.deadline for r in rooms if r.deadline is not None]
+        while self.limit is not None and self._free() < len(rooms):
+            now = time.monotonic()
+            some = self._free() > 0
+            if (some and now >= patient_until) or (
+                    deadlines and now >= min(deadlines)):
+                return
+            wakes = deadlines + ([patient_until] if some else [])
+            self.cond.wait(min(wakes) - now if wakes else None)
+
+    def give_back(self, rooms):
+        """Rooms taken for a read that failed: taken again for the next."""
+        with self.cond:
+            for room in rooms:
+                if room.taken:
+                    room.taken = False
+                    self.held -= 1
+            self.cond.notify_all()
+        self._tell_listeners()
 
     @contextlib.contextmanager
     def writing(self, wait=False, reserved=False, timeout=None):
@@ -94,8 +199,9 @@ class Traffic:
 
         :param wait: start only once there is room for it (see above),
             within ``timeout`` seconds.
-        :param reserved: its room was taken already (see
-            :meth:`reserved`): it starts at once.
+        :param reserved: its room was taken already (see :class:`Room`):
+            it starts at once.
+        :raises NoRoom: no room came within ``timeout``.
         """
         with self.cond:
             if reserved:
@@ -103,7 +209,7 @@ class Traffic:
                     raise RuntimeError('a reserved write with no room held')
                 self.held -= 1
             elif wait:
-                self._take(timeout)
+                self._wait_one(timeout)
             self.writes += 1
         try:
             yield
@@ -113,9 +219,22 @@ class Traffic:
                 if reserved:
                     self.held += 1
                 self.cond.notify_all()
-            for cond in self.listeners:
-                with cond:
-                    cond.notify_all()
+            self._tell_listeners()
+
+    def _tell_listeners(self):
+        """Fewer writes in flight or about to be: a read may go now."""
+        for cond in self.listeners:
+            with cond:
+                cond.notify_all()
+
+    def _wait_one(self, timeout):
+        """Wait (the lock held) for room for a write that reads want too."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.limit is not None and self._free() <= self.pending:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise NoRoom(self.no_room(timeout))
+            self.cond.wait(left)
 
 
 class Slots:
@@ -175,10 +294,15 @@ class SharedReader:
     IDs is in): a little latency for far fewer calls.
 
     Given the batch's :class:`Traffic`, the lead waits only while at
-    least a quarter of the workers still asking are writing: the cloud
-    has work meanwhile (on the local cloud's 2 cores, two writes keep it
-    busy), so the wait costs little throughput; once it would idle, the
-    read goes at once.
+    least a quarter of ``parties`` writes are in flight or have their
+    room taken: the cloud has work meanwhile, so the wait costs little
+    throughput; once it would idle, the read goes at once.
+
+    A read that guards trunk writes (each asker's :class:`Room`) takes
+    their rooms among the batch's writes right before it is sent, ahead
+    of any other write that waits, and reads their IDs in its last call:
+    none is held while the read gathers, so the batch's other writes go
+    on meanwhile, and nothing waits between the read and those writes.
 
     A worker that has just deleted a trunk asks for its ports with
     ``follow``: it hands its place to the next footprint (see
@@ -202,6 +326,8 @@ class SharedReader:
         if traffic is not None:
             traffic.listeners.append(self.cond)
         self.waiting = set()
+        # Rooms to take for the writes the next read guards.
+        self.rooms = []
         self.askers = 0
         self.collecting = 1
         self.served = 0
@@ -218,16 +344,28 @@ class SharedReader:
             self.remaining = remaining
             self.cond.notify_all()
 
-    def __call__(self, ids, follow=False):
+    def __call__(self, ids, follow=False, room=None):
         """``{id: item}`` of those of ``ids`` that exist, read just now.
 
         :param follow: ride on the next read another worker leads; lead
             one only once no other worker may still ask, or after
             ``gather`` seconds.
+        :param room: a :class:`Room` of the batch's traffic, for the
+            write this read guards: the read's lead takes it, with those
+            of the read's other askers, right before the read is sent,
+            so none is held while the read gathers; their IDs are read
+            in its last call. Unless :attr:`Room.settled` after it, the
+            room went to others who asked first: ask again.
         """
         ids = set(ids)
         with self.cond:
             self.waiting |= ids
+            if room is not None:
+                if self.traffic is None:
+                    raise ValueError('a room given to a read with no '
+                                     'traffic to take it from')
+                room.ids = frozenset(ids)
+                self.rooms.append(room)
             self.askers += 1
             self.cond.notify_all()
             mine = self.collecting
@@ -250,12 +388,13 @@ class SharedReader:
                     self.cond.wait(left)
                 self.askers = 0
                 batch, self.waiting = self.waiting, set()
+                rooms, self.rooms = self.rooms, []
                 generation = self.collecting
                 self.collecting += 1
             else:
                 batch = None
         if batch is not None:
-            self._read(batch, generation)
+            self._read(batch, generation, rooms, room)
         with self.cond:
             return {i: self.items[i] for i in ids if self.items.get(i)}
 
@@ -278,17 +417,44 @@ class SharedReader:
 
     def _cloud_busy(self):
         return (self.traffic is None or
-                self.traffic.writes >= max(1, self.parties // 4))
+                self.traffic.writes + self.traffic.held >=
+                max(1, self.parties // 4))
 
-    def _read(self, batch, generation):
+    def _read(self, batch, generation, rooms, own):
+        guarded = set()
         try:
-            found = listing.by_id(self.list_call, self.key, batch)
+            if rooms:
+                # Right before the read: nothing waits between it and
+                # the writes it guards, whose IDs go in its last call
+                # (those that do not fit ask again).
+                fit = []
+                for room in sorted(rooms, key=lambda r: r.order):
+                    if room.withdrawn:
+                        continue
+                    if fit and (len(guarded | room.ids) >
+                                listing.IDS_PER_CALL):
+                        break
+                    fit.append(room)
+                    guarded |= room.ids
+                self.traffic.hold(fit, patience=self.gather)
+                guarded = set().union(*(r.ids for r in fit if r.taken))
+            found = listing.by_id(self.list_call, self.key, batch,
+                                  last=guarded)
         except BaseException:
-            with self.cond:
-                # Whoever leads next reads these again.
-                self.waiting |= batch
-                self.busy = False
-                self.cond.notify_all()
+            # Whoever leads next reads these again, and takes the rooms
+            # of those who still wait for it right before (not this
+            # worker's own: the error is its).
+            waiting = [r for r in rooms if r is not own]
+            try:
+                if rooms:
+                    self.traffic.give_back(waiting)
+            finally:
+                with self.cond:
+                    self.waiting |= batch
+                    self.rooms.extend(r for r in waiting
+                                      if not (r.settled or r.withdrawn))
+                    self.busy = False
+                    self.cond.notify_all()
             raise
         with self.cond:
             self.items.update((i, found.get(i)) for i in batch)

@@ -42,7 +42,8 @@ LOG = logging.getLogger(__name__)
 
 # Seconds a shared re-read in a batch may wait for other workers to ask
 # too, while the cloud is busy with their writes (see reading.SharedReader).
-READ_GATHER_BUSY = 1.0
+# No room among the writes is held meanwhile, so the cloud stays as busy.
+READ_GATHER_BUSY = 2.0
 
 
 def _left(found, actions, kept_ids, otherwise='not removed by this run'):
@@ -203,14 +204,19 @@ def cleanup_many(clients, footprints, workers=8, progress=None, **kwargs):
         LOG.warning('footprints not read together (%s): each is read on '
                     'its own', errors.error_text(exc))
         found = [None] * len(footprints)
-    parties = min(workers, len(footprints))
+    # Each footprint asks once at a time: its workers, and as many that
+    # handed their place on while their ports are read again.
+    parties = min(2 * workers, len(footprints))
     traffic = reading.Traffic(limit=workers)
     shared = dict(parties=parties, gather=READ_GATHER_BUSY, traffic=traffic)
     readers = {
         'read_ports': reading.SharedReader(clients.ports_client.list_ports,
                                            'ports', **shared),
+        # Read while a trunk's room is held (the parent's read took it):
+        # nothing to gather for.
         'read_trunks': reading.SharedReader(
-            clients.trunks_client.list_trunks, 'trunks', **shared)}
+            clients.trunks_client.list_trunks, 'trunks',
+            **dict(shared, gather=0.0))}
     remaining = [len(footprints)]
     for reader in readers.values():
         reader.leave(len(footprints))
