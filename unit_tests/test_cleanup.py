@@ -1542,8 +1542,7 @@ class TestCleanupMany(base.TestCase):
             self.assertFalse(delete.wait(0.2))
         self.assertTrue(delete.wait(10))
         thread.join(10)
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_no_room_is_held_while_a_read_gathers(self):
         # A trunk's guard read may wait for others to ask; the room of
@@ -1578,8 +1577,7 @@ class TestCleanupMany(base.TestCase):
         self.assertEqual([['a', 'b']], calls)
         self.assertEqual({'a': {'id': 'a'}}, results['found'])
         self.assertEqual(1, results['held'])
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_a_read_that_finds_no_room_guards_no_write(self):
         traffic = reading.Traffic(limit=1)
@@ -1593,8 +1591,7 @@ class TestCleanupMany(base.TestCase):
                 self.assertRaisesRegex(reading.NoRoom, 'no room',
                                        room.check)
         self.assertEqual([['a']], calls)
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_a_hung_write_costs_other_trunk_writes_only_a_wait(self):
         traffic = reading.Traffic(limit=3)
@@ -1617,8 +1614,7 @@ class TestCleanupMany(base.TestCase):
                     traffic.hold([late, later])
                     self.assertRaisesRegex(reading.NoRoom, 'no room',
                                            later.check)
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_a_room_asked_for_again_goes_first(self):
         traffic = reading.Traffic(limit=1)
@@ -1679,8 +1675,7 @@ class TestCleanupMany(base.TestCase):
         (other, (found, taken)), = results.items()
         # Its room was taken again, right before the read that served it.
         self.assertEqual(({other: {'id': other}}, True), (found, taken))
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_a_read_that_failed_keeps_no_room_of_its_lead(self):
         traffic = reading.Traffic(limit=1)
@@ -1704,8 +1699,7 @@ class TestCleanupMany(base.TestCase):
             room.check()
             self.assertEqual(1, traffic.held)
         self.assertEqual([['a', 'b']], calls)
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_the_ids_a_write_waits_for_are_read_last(self):
         calls = []
@@ -1783,8 +1777,7 @@ class TestCleanupMany(base.TestCase):
         self.assertEqual([True, True], taken)
         # Read together, one room between them; then the other's alone.
         self.assertEqual([(2, 1), (1, 1)], holds)
-        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
-                                     traffic.pending))
+        self.assertNoWrites(traffic)
 
     def test_a_read_waits_for_writes_whose_room_is_taken(self):
         # A trunk write about to go keeps the cloud busy as one in
@@ -1822,6 +1815,11 @@ class TestCleanupMany(base.TestCase):
             # call: the newer asks again.
             self.assertEqual((True, False), (old.taken, new.settled))
             self.assertEqual([['c'], ['a', 'b', 'd']], calls)
+
+    def assertNoWrites(self, traffic):
+        """No write in flight, no room taken or waited for."""
+        self.assertEqual((0, 0, 0), (traffic.writes, traffic.held,
+                                     traffic.pending))
 
     @staticmethod
     def wait_for(condition, timeout=10):
