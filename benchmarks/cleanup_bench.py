@@ -30,8 +30,8 @@ each figure a ratio measured in the same run:
   the library against the sequential cleanup, the cloud-CPU floor and
   the same writes with no reads and unbounded concurrency (the most
   speed-up the cloud gave at that latency);
-* growth: the library on 4 times the trunks, its calls and wall time
-  against the first run's.
+* growth: the library on 4 times the trunks, its calls, wall time and
+  the cloud's CPU against a run on the base size right before it.
 
 Then the scenario suite's tempest run time.
 """
@@ -330,6 +330,14 @@ class Measured:
         # Nor, on cores it shares with the proxy, this one.
         self.shared_floor = (self.cpu + usage.proxy_cpu) / CORES
 
+    def figures(self):
+        """Wall time and calls, and the cloud's CPU for a call meanwhile."""
+        return ('%.1f s  %d calls  cloud CPU %.1f s (%.0f ms a call): '
+                'library / CPU floor %.2fx' % (
+                    self.seconds, self.calls, self.cpu,
+                    1000 * self.cpu / self.calls,
+                    self.seconds / self.cpu_floor))
+
     def cores(self):
         """Where the cores went meanwhile, and the floor with the proxy."""
         return ('the proxy used %.1f s of CPU and the bench %.1f s on the '
@@ -443,16 +451,23 @@ def main(argv=None, out=sys.stdout):
         proxy.program(latency=args.latency)
 
     if args.growth:
+        # The base size again, right before the big one: the cloud's
+        # speed drifts over the phases above (its CPU for a call), and
+        # the ratio is the library's growth, not the cloud's drift.
         big = args.trunks * args.growth
+        base = measure_library(cloud, proxy, proxied, work, args.workers)
         grown = measure_library(cloud, proxy, proxied, work, args.workers,
                                 count=big)
-        say('growth:     %d trunks: %6.1f s  %5d calls (floor %d: %.2fx); '
-            '%d trunks: %.1f s  %d calls; wall %.2fx and calls %.2fx for '
-            '%dx the trunks\n' % (
-                big, grown.seconds, grown.calls, work.floor(big),
-                grown.calls / work.floor(big), args.trunks, lib.seconds,
-                lib.calls, grown.seconds / lib.seconds,
-                grown.calls / lib.calls, args.growth))
+        say('growth:     %d trunks again, right before: %s\n' % (
+            args.trunks, base.figures()))
+        say('            %d trunks: %s (floor %d: %.2fx)\n' % (
+            big, grown.figures(), work.floor(big),
+            grown.calls / work.floor(big)))
+        say('            wall %.2fx, calls %.2fx, cloud CPU %.2fx for %dx '
+            'the trunks (wall %.2fx against the first run)\n' % (
+                grown.seconds / base.seconds, grown.calls / base.calls,
+                grown.cpu / base.cpu, args.growth,
+                grown.seconds / lib.seconds))
     proxy.program()
 
     if not args.skip_tempest:

@@ -14,6 +14,7 @@
 
 """How the local cloud starts fast: stages at once, cached schemas, uv."""
 
+import configparser
 import io
 import json
 import os
@@ -238,6 +239,24 @@ class TestNovaMigrate(base.BaseTestCase):
             self.assertNotIn('the-password', command)
             self.assertNotIn(str(layout.ports['mysql']), command)
             self.assertNotIn(str(layout.ports['amqp']), command)
+
+
+class TestNovaConfig(base.BaseTestCase):
+
+    def test_one_scheduler_process(self):
+        # Its workers, forked after it opened a connection to placement,
+        # would share it.
+        folder = self.useFixture(fixtures.TempDir()).path
+        layout = layout_mod.Layout(folder, '/venv')
+        self.useFixture(fixtures.MockPatchObject(
+            services.Service, 'copy_from_venv',
+            return_value=layout.etc('nova')))
+        os.makedirs(layout.etc('nova'))
+        services.Nova(layout).configure()
+        conf = configparser.RawConfigParser()
+        conf.read(layout.etc('nova', 'nova.conf'))
+        self.assertEqual('1', conf.get('scheduler', 'workers'))
+        self.assertEqual('1', conf.get('conductor', 'workers'))
 
 
 class TestVirtualenv(base.BaseTestCase):
