@@ -31,7 +31,8 @@ each figure a ratio measured in the same run:
   the same writes with no reads and unbounded concurrency (the most
   speed-up the cloud gave at that latency);
 * growth: the library on 4 times the trunks, its calls, wall time and
-  the cloud's CPU against a run on the base size right before it.
+  the cloud's CPU against runs on the base size right before and after
+  it.
 
 Then the scenario suite's tempest run time.
 """
@@ -330,12 +331,13 @@ class Measured:
         # Nor, on cores it shares with the proxy, this one.
         self.shared_floor = (self.cpu + usage.proxy_cpu) / CORES
 
-    def figures(self):
-        """Wall time and calls, and the cloud's CPU for a call meanwhile."""
-        return ('%.1f s  %d calls  cloud CPU %.1f s (%.0f ms a call): '
-                'library / CPU floor %.2fx' % (
-                    self.seconds, self.calls, self.cpu,
-                    1000 * self.cpu / self.calls,
+    def figures(self, floor):
+        """Wall time, calls, what was cleaned, and the cloud's CPU."""
+        return ('%.1f s  %d calls  calls/floor %.2fx  (%d found, %d clean)  '
+                'cloud CPU %.1f s (%.0f ms a call on the wire): library / '
+                'CPU floor %.2fx' % (
+                    self.seconds, self.calls, self.calls / floor, self.found,
+                    self.clean, self.cpu, 1000 * self.cpu / self.calls,
                     self.seconds / self.cpu_floor))
 
     def cores(self):
@@ -451,22 +453,29 @@ def main(argv=None, out=sys.stdout):
         proxy.program(latency=args.latency)
 
     if args.growth:
-        # The base size again, right before the big one: the cloud's
-        # speed drifts over the phases above (its CPU for a call), and
-        # the ratio is the library's growth, not the cloud's drift.
+        # The base size again right before and right after the big one:
+        # the cloud's speed varies over a run (both ways), and the ratio
+        # to their mean is the library's growth, not that drift.
         big = args.trunks * args.growth
-        base = measure_library(cloud, proxy, proxied, work, args.workers)
-        grown = measure_library(cloud, proxy, proxied, work, args.workers,
-                                count=big)
-        say('growth:     %d trunks again, right before: %s\n' % (
-            args.trunks, base.figures()))
-        say('            %d trunks: %s (floor %d: %.2fx)\n' % (
-            big, grown.figures(), work.floor(big),
-            grown.calls / work.floor(big)))
-        say('            wall %.2fx, calls %.2fx, cloud CPU %.2fx for %dx '
-            'the trunks (wall %.2fx against the first run)\n' % (
-                grown.seconds / base.seconds, grown.calls / base.calls,
-                grown.cpu / base.cpu, args.growth,
+        runs = []
+        for count, label in ((args.trunks, 'again, before it'),
+                             (big, ''), (args.trunks, 'again, after it')):
+            runs.append(measure_library(cloud, proxy, proxied, work,
+                                        args.workers, count=count))
+            say('%-11s %d trunks%s: %s\n' % (
+                '' if len(runs) > 1 else 'growth:', count,
+                label and ' ' + label, runs[-1].figures(work.floor(count))))
+        grown, base = runs[1], runs[::2]
+
+        def mean(figure):
+            return sum(getattr(b, figure) for b in base) / len(base)
+        say('            for %dx the trunks, against the mean of the '
+            '%d-trunk runs: wall %.2fx (%s against each), calls %.2fx, '
+            'cloud CPU %.2fx; wall %.2fx against the first run\n' % (
+                args.growth, args.trunks, grown.seconds / mean('seconds'),
+                ' and '.join('%.2fx' % (grown.seconds / b.seconds)
+                             for b in base),
+                grown.calls / mean('calls'), grown.cpu / mean('cpu'),
                 grown.seconds / lib.seconds))
     proxy.program()
 

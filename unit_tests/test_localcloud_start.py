@@ -243,9 +243,9 @@ class TestNovaMigrate(base.BaseTestCase):
 
 class TestNovaConfig(base.BaseTestCase):
 
-    def test_one_scheduler_process(self):
-        # Its workers, forked after it opened a connection to placement,
-        # would share it.
+    def test_one_scheduler_and_conductor_worker(self):
+        # Their workers, forked after the master opened a connection to
+        # placement, inherit it: two would share it.
         folder = self.useFixture(fixtures.TempDir()).path
         layout = layout_mod.Layout(folder, '/venv')
         self.useFixture(fixtures.MockPatchObject(

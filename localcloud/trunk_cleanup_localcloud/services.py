@@ -593,11 +593,12 @@ class Nova(Service):
             'glance': {'region_name': layout_mod.REGION},
             'cinder': {'os_region_name': layout_mod.REGION},
             'oslo_concurrency': {'lock_path': lay.path('nova', 'lock')},
-            # One scheduler process: Nova's tests its placement client
-            # before it forks its workers (one a core by default), which
-            # then share that client's open connection; two boots at once
-            # read each other's answers, or a reset, and one is told "No
-            # valid host was found".
+            # One worker each for the scheduler and the conductor: each
+            # tries its placement client before it forks its workers (one
+            # a CPU by default), which inherit that client's open
+            # connection. The master only supervises; two workers would
+            # share the connection, and two boots at once could meet on
+            # it: a reset, and "No valid host was found".
             'scheduler': {'discover_hosts_in_cells_interval': -1,
                           'workers': 1},
             'conductor': {'workers': 1},
