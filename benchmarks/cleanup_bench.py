@@ -361,14 +361,20 @@ def measure_library(cloud, proxy, clients, work, workers, count=None):
     return Measured(seconds, found, clean, events, usage)
 
 
-def measure_baseline(baseline, proxy, clients, work, workers, count=None):
-    """Wall time and calls of ``baseline`` (sequential, unbounded)."""
+def measure_baseline(baseline, cloud, proxy, clients, work, workers,
+                     count=None):
+    """Wall time, calls and the cloud's CPU of ``baseline``.
+
+    ``baseline`` is sequential or unbounded.
+    """
     tag = work.make(workers, count)
     proxy.events()
+    usage = Usage(cloud)
     seconds, _ = timed(baseline, clients, tag)
+    usage.stop()
     calls = len(proxy.events())
     work.drop_network()
-    return seconds, calls
+    return seconds, calls, usage.cloud_cpu
 
 
 def timed(func, *args):
@@ -413,15 +419,17 @@ def main(argv=None, out=sys.stdout):
             lib.cpu, cores, lib.cpu / cores, lib.seconds / lib.cpu_floor))
     say('            %s\n' % lib.cores())
 
-    seq_time, seq_calls = measure_baseline(sequential, proxy, proxied,
-                                           work, args.workers)
+    seq_time, seq_calls, _ = measure_baseline(sequential, cloud, proxy,
+                                              proxied, work, args.workers)
     say('sequential: %6.1f s  %5d calls  speed-up of the library '
         '%.1fx\n' % (seq_time, seq_calls, seq_time / lib.seconds))
 
-    most, _ = measure_baseline(unbounded, proxy, proxied, work,
-                               args.workers)
+    most, _, most_cpu = measure_baseline(unbounded, cloud, proxy, proxied,
+                                         work, args.workers)
     say('unbounded:  %6.1f s  the same writes, no reads, each phase '
         'at once; library / that %.2fx\n' % (most, lib.seconds / most))
+    say('            its cloud CPU %.1f s: unbounded / its own CPU floor '
+        '%.2fx\n' % (most_cpu, most / (most_cpu / CORES)))
 
     limit, _ = timed(cloud_limit, proxied, lib.calls)
     proxy.events()
@@ -435,8 +443,9 @@ def main(argv=None, out=sys.stdout):
             % (remote, args.remote_latency * 1000))
         far = measure_library(cloud, proxy, proxied, work, args.workers,
                               count=remote)
-        seq_time, seq_calls = measure_baseline(
-            sequential, proxy, proxied, work, args.workers, count=remote)
+        seq_time, seq_calls, _ = measure_baseline(
+            sequential, cloud, proxy, proxied, work, args.workers,
+            count=remote)
         say('  library:    %6.1f s  %5d calls  calls/floor %.2fx  cloud '
             'CPU %.1f s: library / CPU floor %.2fx\n' % (
                 far.seconds, far.calls, far.calls / work.floor(remote),
@@ -445,8 +454,8 @@ def main(argv=None, out=sys.stdout):
         say('              %s\n' % far.cores())
         say('  sequential: %6.1f s  %5d calls  speed-up of the library '
             '%.1fx\n' % (seq_time, seq_calls, seq_time / far.seconds))
-        most, _ = measure_baseline(unbounded, proxy, proxied, work,
-                                   args.workers, count=remote)
+        most, _, _ = measure_baseline(unbounded, cloud, proxy, proxied,
+                                      work, args.workers, count=remote)
         say('  unbounded:  %6.1f s  the same writes, no reads, each phase '
             'at once; library / that %.2fx, sequential / that %.1fx\n' % (
                 most, far.seconds / most, seq_time / most))
