@@ -29,6 +29,7 @@ Every scenario adds a line to ``safety.jsonl`` in the cloud's state
 folder; ``python -m functional_tests.fault_summary`` prints the total.
 """
 
+import datetime
 import json
 import os
 import subprocess
@@ -214,6 +215,70 @@ class SafetySuite(base.FunctionalTestCase):
         self.spared(ledger, 'cleanup_many', before, *ids)
         if reports[0].clean:
             ledger.lost.append('cleanup_many: %s' % reports[0])
+        self.finish(ledger)
+
+    def test_a_bound_parent_the_port_reads_leave_out(self):
+        """A read without a trunk's parent proves nothing of its holder.
+
+        A parent outlives its trunk, so a port list that leaves it out (a
+        policy, a filtering proxy) is an answer that cannot be trusted.
+        """
+        ledger = Ledger('a bound parent left out of the port reads')
+        footprint = self.orphan()
+        stale = cleanup.inspect(self.demo, footprint)
+        parent = footprint.trunks[0].parent_port_id
+        self.boot(parent)
+        ids = (footprint.trunk_ids, footprint.port_ids)
+        before = self.state(*ids)
+        self.proxy.program([faultproxy.rule('hide', LIST % 'ports', 'GET',
+                                            times=0, ids=[parent])])
+        hiding = base.Clients(self.proxy.environ())
+        for what, says, run in (
+                # Planned from a read that showed it free.
+                ('cleanup from an old read',
+                 'parent port %s was not in the read' % parent,
+                 lambda: cleanup.cleanup(
+                     hiding, footprint, found=stale, delete_parent=True,
+                     timeout=5, interval=0.2)),
+                ('cleanup_many', 'parent port %s is not' % parent,
+                 lambda: cleanup.cleanup_many(
+                     hiding, [footprint], delete_parent=True, timeout=5,
+                     interval=0.2)[0])):
+            report = run()
+            self.spared(ledger, what, before, *ids)
+            if report.clean or says not in str(report):
+                ledger.lost.append('%s: %s' % (what, report))
+            # Neutron refuses a bound trunk's delete; it must not be asked.
+            writes = ['%(method)s %(path)s' % e for e in self.proxy.events()
+                      if e['method'] not in ('GET', 'HEAD')]
+            if writes:
+                ledger.wrong.append('%s wrote: %s' % (what, writes))
+        self.finish(ledger)
+
+    def test_a_members_trunk_on_another_projects_bound_port(self):
+        """The member sees its trunk, never the parent or who holds it.
+
+        An admin can build such a trunk; only proof may clean it, not
+        what a member's reads leave out.
+        """
+        ledger = Ledger("a member's trunk on another project's bound port")
+        tag = data_utils.rand_name('unseen')
+        trunk_ids, port_ids, _ = (
+            self.other_projects_server_on_a_demo_trunk(tag))
+        ids = (trunk_ids, port_ids)
+        before = self.state(*ids)
+        member = base.Clients(self.proxy.environ())
+        footprint = cleanup.record_trunk(member, trunk_ids[0])
+        report = cleanup.cleanup(member, footprint, timeout=5, interval=0.2,
+                                 unbound_older_than=datetime.timedelta(0))
+        self.spared(ledger, 'cleanup --include-unbound', before, *ids)
+        says = 'parent port %s is not' % port_ids[0]
+        if report.clean or says not in str(report):
+            ledger.lost.append('the report: %s' % report)
+        writes = ['%(method)s %(path)s' % e for e in self.proxy.events()
+                  if e['method'] not in ('GET', 'HEAD')]
+        if writes:
+            ledger.wrong.append('the member wrote: %s' % writes)
         self.finish(ledger)
 
     def test_nova_answers_404_to_everything(self):

@@ -143,6 +143,9 @@ class FakeCloud:
         self.caller_project = PROJECT
         self.admin = False
         self.if_match = None
+        # IDs every list answer leaves out, as a policy, a filtering proxy
+        # or another project's port does to a member.
+        self.hidden = set()
         # What Neutron stamps a change with (``updated_at``).
         self.clock = '2026-11-24T09:00:00Z'
 
@@ -374,7 +377,8 @@ class FakeCloud:
         limit = int(query.pop('limit', ['0'])[0])
         if cap:
             limit = min(limit, cap) if limit else cap
-        found = self._filtered(items, query)
+        found = [i for i in self._filtered(items, query)
+                 if i['id'] not in self.hidden]
         body = {key: found[:limit] if limit else found}
         if limit and len(found) >= limit:
             marker = found[limit - 1]['id']

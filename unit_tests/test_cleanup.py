@@ -852,6 +852,111 @@ class TestGuardedWrites(base.TestCase):
         self.assertEqual({rep.FAILED}, {a.outcome for a in deletes})
         self.assertIn("not Neutron's own", deletes[0].detail)
 
+    def test_a_parent_left_out_of_the_reads_is_not_free(self):
+        # A read without the parent, with trunk_details or without: the
+        # trunk is still there, so the read cannot be trusted.
+        for extensions in (('trunk', 'trunk-details'), ('trunk',)):
+            self.cloud.extensions = set(extensions)
+            fp, found = self.stale_plan()
+            self.cloud.boot(self.parent)
+            self.cloud.hidden = {self.parent}
+            self.cloud.requests.clear()
+            report = self.run_cleanup(fp, found=found)
+            self.assertEqual([], self.cloud.writes(), extensions)
+            self.assertEqual(rep.FAILED, self.outcomes(report)[
+                ('delete_trunk', self.trunk)], extensions)
+            self.assertIn('parent port %s was not in the read: nothing '
+                          'proves it is free' % self.parent, str(report))
+            self.cloud.hidden = set()
+
+    def test_a_parent_left_out_of_its_second_read_is_not_free(self):
+        # Where ports show no trunk_details, the parent is read again
+        # after the trunk: one missing from that read is not free either.
+        self.cloud.extensions = {'trunk'}
+        fp, found = self.stale_plan()
+        trunk_reads = []
+
+        def bind_and_hide(cloud, method, path):
+            # The guard's read of the trunk, after its parent's.
+            if (method, path) == ('GET', '/v2.0/trunks') and not trunk_reads:
+                trunk_reads.append((method, path))
+                cloud.boot(self.parent)
+                cloud.hidden.add(self.parent)
+        self.cloud.hooks.append(bind_and_hide)
+        report = self.run_cleanup(fp, found=found)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual([('GET', '/v2.0/trunks')], trunk_reads)
+        self.assertIn('parent port %s was not in the read' % self.parent,
+                      str(report))
+
+    def test_a_trunk_or_port_left_out_of_the_reads_is_not_gone(self):
+        self.cloud.extensions = {'trunk'}
+        fp, found = self.stale_plan()
+        self.cloud.hidden = {self.trunk}
+        report = self.run_cleanup(fp, found=found)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('trunk %s was not in the read, though Neutron shows '
+                      'it' % self.trunk, str(report))
+        # Truly gone: Neutron says so of that trunk.
+        self.cloud.hidden = set()
+        self.cloud.trunks.pop(self.trunk)
+        report = self.run_cleanup(fp, found=found, keep_ports=True)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual(rep.GONE, self.outcomes(report)[
+            ('delete_trunk', self.trunk)])
+        self.assertIn('TrunkNotFound', str(report))
+        # A port left out of the read before its delete.
+        fp, found = self.stale_plan()
+        self.cloud.hidden = {self.subports[0]}
+        report = self.run_cleanup(fp, found=found)
+        self.assertNotIn(('DELETE', '/v2.0/ports/%s' % self.subports[0]),
+                         self.cloud.writes())
+        self.assertIn(self.subports[0], self.cloud.ports)
+        self.assertEqual(rep.FAILED, self.outcomes(report)[
+            ('delete_ports', self.subports[0])])
+        self.assertIn('port %s was not in the read' % self.subports[0],
+                      str(report))
+
+    def test_a_404_of_another_resource_is_not_gone(self):
+        # Neutron answers a trunk's delete with PortNotFound for a parent
+        # these credentials cannot see: the trunk is there.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', TRUNK_PATH, 404, 'PortNotFound',
+                        'Port %s could not be found.' % self.parent)
+        self.cloud.fail('DELETE', PORT_PATH, 404, 'PortNotFound',
+                        'Port %s could not be found.' % self.parent)
+        report = self.run_cleanup(fp)
+        self.assertEqual(rep.FAILED, self.outcomes(report)[
+            ('delete_trunk', self.trunk)])
+        self.assertIn(self.trunk, self.cloud.trunks)
+        self.assertEqual([('DELETE', '/v2.0/trunks/%s' % self.trunk)],
+                         self.cloud.writes()[-1:])
+        # And a port's delete answered with another port's 404.
+        self.cloud.faults.clear()
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', PORT_PATH, 404, 'PortNotFound',
+                        'Port %s could not be found.' % self.parent)
+        report = self.run_cleanup(fp, keep_ports=False)
+        failed = [a.id for a in report.actions if a.outcome == rep.FAILED]
+        self.assertEqual(1, len(failed), str(report))
+        self.assertIn(failed[0], self.cloud.ports)
+
+    def test_a_trunk_whose_parent_is_not_seen_is_not_planned(self):
+        # A member's trunk on another project's port: the member sees the
+        # trunk, never its parent nor what holds it.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.hidden = {self.parent}
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual(rep.REFUSED, self.outcomes(report)[
+            ('refuse', self.trunk)])
+        self.assertIn('trunk %s is in the read but its parent port %s is '
+                      'not: nothing proves the parent is free'
+                      % (self.trunk, self.parent), str(report))
+
     def test_nova_errors_prove_nothing(self):
         for status, body in ((503, {'computeFault': {'code': 503,
                                                      'message': 'down'}}),

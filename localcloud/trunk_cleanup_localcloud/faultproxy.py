@@ -45,7 +45,8 @@ def rule(action, path='', method=None, nth=1, times=1, **params):
         ``type``, or a raw ``body`` and ``content_type``), ``delay`` (with
         ``seconds``), ``cap`` (a list's page lowered to ``limit``), ``drop``
         or ``drop_after`` (the cloud applies the request, the answer is
-        lost).
+        lost), ``hide`` (the items whose ``id`` is in ``ids`` are taken
+        out of a list's answer).
     :param path: a regular expression searched in the request path.
     :param method: a method or a list of them; ``writes=True`` instead
         matches every write.

@@ -32,7 +32,10 @@ on; ``cap`` passes a list request on with its ``limit`` lowered to
 ``limit``, so the service itself answers a capped page and its next link,
 as one with a low ``pagination_max_limit`` or ``[api] max_limit`` does;
 ``drop_after`` lets the cloud apply the request and then drops the
-connection instead of answering; ``drop`` drops it before.
+connection instead of answering; ``drop`` drops it before; ``hide``
+passes the request on and takes out of its JSON answer the items whose
+``id`` is in ``ids``, as a policy, a filtering proxy or a stale replica
+that leaves them out does.
 Every request is written as one JSON line to ``$FAULTS_EVENTS``, with the
 ID of the client connection it came on.
 """
@@ -141,8 +144,18 @@ class Faults:
             flow.kill()
         elif action == 'drop_after':
             flow.metadata['drop_after'] = True
+        elif action == 'hide':
+            flow.metadata['hide'] = rule['ids']
 
     def response(self, flow):
+        hidden = flow.metadata.get('hide')
+        if hidden and flow.response.status_code == 200:
+            body = json.loads(flow.response.content)
+            for key, value in body.items():
+                if isinstance(value, list):
+                    body[key] = [item for item in value
+                                 if item.get('id') not in hidden]
+            flow.response.content = json.dumps(body).encode()
         self._event(flow, flow.metadata.get('fault'))
         if flow.metadata.get('drop_after'):
             flow.kill()

@@ -62,10 +62,15 @@ def error_type(exc):
     return body.get('type') if isinstance(body, dict) else None
 
 
-def neutron_not_found(exc):
-    """Neutron's own 404 (``PortNotFound``, ``TrunkNotFound``...)."""
-    kind = error_type(exc)
-    return bool(kind) and kind.endswith('NotFound')
+def neutron_not_found(exc, kind, resource_id):
+    """Neutron's own 404 for that ``kind`` (``'trunk'``) of resource.
+
+    A trunk's delete answers ``PortNotFound`` for a parent port these
+    credentials cannot see: a 404 of another kind, or one that does not
+    name ``resource_id``, proves nothing of it.
+    """
+    return (error_type(exc) == '%sNotFound' % kind.capitalize() and
+            resource_id in error_text(exc))
 
 
 def pinning_trunk(exc):

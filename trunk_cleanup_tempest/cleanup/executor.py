@@ -164,12 +164,13 @@ class Executor:
         self.replan = replan
         self.deletes = deletes
 
-    def _retry(self, what, call, on_error=None):
+    def _retry(self, what, call, on_error=None, resource=None):
         """Call ``call`` until it returns, or raise a final _Outcome.
 
         ``call`` returns True when done, False to be called again; Neutron's
-        own 404 (``...NotFound``) ends with "already gone", any other 404
-        (a proxy's, a wrong endpoint's) proves nothing and fails. Between
+        own 404 for ``resource`` (``(kind, id)``) ends with "already gone",
+        any other 404 (a proxy's, a wrong endpoint's, Neutron's of another
+        resource) proves nothing and fails. Between
         tries the wait doubles, from ``interval`` up to
         ``MAX_BACKOFF_FACTOR`` times it, until the deadline. ``on_error(exc)``
         sees every other error first: it may end the retries (raise
@@ -192,11 +193,11 @@ class Executor:
                 # hang, or many wait): this write is not sent.
                 raise _Outcome(report.FAILED, '%s: %s' % (what, exc))
             except lib_exc.NotFound as exc:
-                if errors.neutron_not_found(exc):
+                if resource and errors.neutron_not_found(exc, *resource):
                     raise _Outcome(report.GONE, errors.error_text(exc))
                 raise _Outcome(report.FAILED, 'a 404 that is not '
-                               'Neutron\'s own, so nothing is known: %s'
-                               % errors.error_text(exc))
+                               'Neutron\'s own for it, so nothing is '
+                               'known: %s' % errors.error_text(exc))
             except (lib_exc.RestClientException,) + \
                     errors.CONNECTION_ERRORS as exc:
                 # A lost connection too: every write here is safe to
@@ -219,10 +220,10 @@ class Executor:
             backoff = min(backoff * 2,
                           self.interval * self.MAX_BACKOFF_FACTOR)
 
-    def _outcome(self, what, call, on_error=None):
+    def _outcome(self, what, call, on_error=None, resource=None):
         """(outcome, detail) of :meth:`_retry`."""
         try:
-            self._retry(what, call, on_error)
+            self._retry(what, call, on_error, resource)
         except _Outcome as end:
             return end.outcome, end.detail
         return report.DONE, ''
@@ -373,28 +374,41 @@ class Executor:
         left): a change since is a 412, and :meth:`_replan` decides.
         """
         parent_id = _record(plan, trunk_id).parent_port_id
-        parent = self._guard_read(parent_id, room).get(parent_id)
-        details = (parent or {}).get('trunk_details') or {}
+        parent = self._seen_parent(
+            plan, trunk_id, parent_id, self._guard_read(parent_id, room))
+        details = parent.get('trunk_details') or {}
         if details.get('trunk_id') == trunk_id:
             current = [s['port_id'] for s in details.get('sub_ports', ())]
         else:
             trunk = self.read_trunks([trunk_id]).get(trunk_id)
             if trunk is None:
-                raise _Outcome(report.GONE, 'trunk %s is gone' % trunk_id)
+                self._not_in_read(leftovers.TRUNK, trunk_id)
             current = [s['port_id'] for s in trunk.get('sub_ports', ())]
             # Nova may have bound the parent while the trunk was read,
             # and on ML2/OVN that leaves the trunk's revision as it was:
             # the parent is read again, the last read before the write.
-            parent = listing.by_id(self.clients.ports_client.list_ports,
-                                   'ports', [parent_id]).get(parent_id)
+            self._seen_parent(plan, trunk_id, parent_id, listing.by_id(
+                self.clients.ports_client.list_ports, 'ports', [parent_id]))
         planned = set(plan.leftovers.trunks[trunk_id].sub_ports or ())
         new = sorted(set(current) - planned)
         if new:
             raise _Outcome(report.REFUSED, 'trunk %s has subport(s) %s it '
                            'did not have when it was read: it is in use'
                            % (trunk_id, ', '.join(new)))
-        if parent is not None:
-            self._unheld(plan, leftovers.port_state(parent), 'parent port')
+
+    def _seen_parent(self, plan, trunk_id, parent_id, answer):
+        """The parent in ``answer``, if no holder took it.
+
+        A parent outlives its trunk: unless the trunk is gone, a read
+        without it only cannot be trusted, and proves nothing free.
+        """
+        parent = answer.get(parent_id)
+        if parent is None:
+            self._show_trunk(trunk_id)
+            raise _Outcome(report.FAILED, 'parent port %s was not in the '
+                           'read: nothing proves it is free' % parent_id)
+        self._unheld(plan, leftovers.port_state(parent), 'parent port')
+        return parent
 
     def _replan(self, plan, trunk_id):
         """The trunk changed since it was planned: read all of it again.
@@ -402,11 +416,7 @@ class Executor:
         It is written only if a fresh plan still cleans it; the write is
         then guarded by its fresh revision.
         """
-        try:
-            trunk = self.clients.trunks_client.show_trunk(trunk_id)['trunk']
-        except lib_exc.NotFound as exc:
-            raise _Outcome(report.GONE if errors.neutron_not_found(exc)
-                           else report.FAILED, errors.error_text(exc))
+        trunk = self._show_trunk(trunk_id)
         if self.replan is not None:
             fresh = self.replan()
             if trunk_id not in fresh.evidence or any(
@@ -441,7 +451,8 @@ class Executor:
             self._replan(plan, tid)
             return False
 
-        outcome, detail = self._outcome(what, call)
+        outcome, detail = self._outcome(what, call,
+                                        resource=(leftovers.TRUNK, tid))
         return [report.Action(step.action, leftovers.TRUNK, tid, outcome,
                               detail)]
 
@@ -470,7 +481,8 @@ class Executor:
             return not port.device_id
 
         outcome, detail = self._outcome(
-            'wait for port %s to be unbound' % port_id, call)
+            'wait for port %s to be unbound' % port_id, call,
+            resource=(leftovers.PORT, port_id))
         port = seen.get('port')
         if outcome == report.FAILED and port and port.device_id:
             detail = ('port %s still has device_id %s (owner %s, host '
@@ -502,7 +514,8 @@ class Executor:
                 return False
             return True
 
-        outcome, detail = self._outcome('unbind port %s' % port_id, call)
+        outcome, detail = self._outcome('unbind port %s' % port_id, call,
+                                        resource=(leftovers.PORT, port_id))
         return [report.Action(step.action, leftovers.PORT, port_id,
                               outcome, detail)]
 
@@ -575,13 +588,18 @@ class Executor:
             state = current.get(pid)
             holder = plan.leftovers.holder(state) if state else None
             if state is None:
-                return report.GONE, ''
+                # Gone only on Neutron's word: else the read left it out.
+                return self._outcome(
+                    'read port %s' % pid, functools.partial(
+                        self._not_in_read, leftovers.PORT, pid),
+                    resource=(leftovers.PORT, pid))
             if holder:
                 return report.REFUSED, 'port %s is now %s' % (pid, holder)
             self.revisions[pid] = state.revision_number
             return self._outcome('delete port %s' % pid,
                                  functools.partial(delete, pid),
-                                 functools.partial(on_error, pid))
+                                 functools.partial(on_error, pid),
+                                 (leftovers.PORT, pid))
 
         def one(pid):
             try:
@@ -606,12 +624,26 @@ class Executor:
 
     def _show_port(self, port_id):
         """The port's body as it is now; ends the step if it is gone."""
+        return self._show(leftovers.PORT, port_id)
+
+    def _show_trunk(self, trunk_id):
+        return self._show(leftovers.TRUNK, trunk_id)
+
+    def _show(self, kind, resource_id):
+        client = getattr(self.clients, '%ss_client' % kind)
         try:
-            return self.clients.ports_client.show_port(port_id)['port']
+            return getattr(client, 'show_' + kind)(resource_id)[kind]
         except lib_exc.NotFound as exc:
-            if not errors.neutron_not_found(exc):
+            if not errors.neutron_not_found(exc, kind, resource_id):
                 raise
             raise _Outcome(report.GONE, errors.error_text(exc))
+
+    def _not_in_read(self, kind, resource_id):
+        """Left out of a list, yet shown: the list cannot be trusted."""
+        self._show(kind, resource_id)
+        raise _Outcome(report.FAILED, '%s %s was not in the read, though '
+                       'Neutron shows it: the read cannot be trusted'
+                       % (kind, resource_id))
 
     def _held_by_nova(self, plan, port_id):
         """Why a refused port delete is worth retrying, or None.

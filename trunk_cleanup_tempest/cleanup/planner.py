@@ -141,6 +141,12 @@ def plan(leftovers, keep_ports=False, project=None, unbind_stale=False,
 def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
            now):
     """(class, evidence, refusal reason or None) for one trunk."""
+    if trunk.present and not parent.present:
+        # A parent outlives its trunk: one these credentials do not see
+        # (another project's) may be bound to any server.
+        why = ('trunk %s is in the read but its parent port %s is not: '
+               'nothing proves the parent is free' % (trunk.id, parent.id))
+        return evidence.UNDECIDABLE, why, why
     server = None
     if parent.present and parent.device_id:
         # holder() passed: it names a server Nova proves gone.
