@@ -361,9 +361,12 @@ def measure_library(cloud, proxy, clients, work, workers, count=None):
     return Measured(seconds, found, clean, events, usage)
 
 
+Baseline = collections.namedtuple('Baseline', 'seconds calls cpu')
+
+
 def measure_baseline(baseline, cloud, proxy, clients, work, workers,
                      count=None):
-    """Wall time, calls and the cloud's CPU of ``baseline``.
+    """A :data:`Baseline`: wall time, calls and cloud CPU of ``baseline``.
 
     ``baseline`` is sequential or unbounded.
     """
@@ -374,7 +377,7 @@ def measure_baseline(baseline, cloud, proxy, clients, work, workers,
     usage.stop()
     calls = len(proxy.events())
     work.drop_network()
-    return seconds, calls, usage.cloud_cpu
+    return Baseline(seconds, calls, usage.cloud_cpu)
 
 
 def timed(func, *args):
@@ -419,17 +422,18 @@ def main(argv=None, out=sys.stdout):
             lib.cpu, cores, lib.cpu / cores, lib.seconds / lib.cpu_floor))
     say('            %s\n' % lib.cores())
 
-    seq_time, seq_calls, _ = measure_baseline(sequential, cloud, proxy,
-                                              proxied, work, args.workers)
+    seq = measure_baseline(sequential, cloud, proxy, proxied, work,
+                           args.workers)
     say('sequential: %6.1f s  %5d calls  speed-up of the library '
-        '%.1fx\n' % (seq_time, seq_calls, seq_time / lib.seconds))
+        '%.1fx\n' % (seq.seconds, seq.calls, seq.seconds / lib.seconds))
 
-    most, _, most_cpu = measure_baseline(unbounded, cloud, proxy, proxied,
-                                         work, args.workers)
+    most = measure_baseline(unbounded, cloud, proxy, proxied, work,
+                            args.workers)
     say('unbounded:  %6.1f s  the same writes, no reads, each phase '
-        'at once; library / that %.2fx\n' % (most, lib.seconds / most))
+        'at once; library / that %.2fx\n'
+        % (most.seconds, lib.seconds / most.seconds))
     say('            its cloud CPU %.1f s: unbounded / its own CPU floor '
-        '%.2fx\n' % (most_cpu, most / (most_cpu / CORES)))
+        '%.2fx\n' % (most.cpu, most.seconds / (most.cpu / CORES)))
 
     limit, _ = timed(cloud_limit, proxied, lib.calls)
     proxy.events()
@@ -443,9 +447,8 @@ def main(argv=None, out=sys.stdout):
             % (remote, args.remote_latency * 1000))
         far = measure_library(cloud, proxy, proxied, work, args.workers,
                               count=remote)
-        seq_time, seq_calls, _ = measure_baseline(
-            sequential, cloud, proxy, proxied, work, args.workers,
-            count=remote)
+        seq = measure_baseline(sequential, cloud, proxy, proxied, work,
+                               args.workers, count=remote)
         say('  library:    %6.1f s  %5d calls  calls/floor %.2fx  cloud '
             'CPU %.1f s: library / CPU floor %.2fx\n' % (
                 far.seconds, far.calls, far.calls / work.floor(remote),
@@ -453,12 +456,13 @@ def main(argv=None, out=sys.stdout):
                 far.seconds / far.cpu_floor))
         say('              %s\n' % far.cores())
         say('  sequential: %6.1f s  %5d calls  speed-up of the library '
-            '%.1fx\n' % (seq_time, seq_calls, seq_time / far.seconds))
-        most, _, _ = measure_baseline(unbounded, cloud, proxy, proxied,
-                                      work, args.workers, count=remote)
+            '%.1fx\n' % (seq.seconds, seq.calls, seq.seconds / far.seconds))
+        most = measure_baseline(unbounded, cloud, proxy, proxied, work,
+                                args.workers, count=remote)
         say('  unbounded:  %6.1f s  the same writes, no reads, each phase '
             'at once; library / that %.2fx, sequential / that %.1fx\n' % (
-                most, far.seconds / most, seq_time / most))
+                most.seconds, far.seconds / most.seconds,
+                seq.seconds / most.seconds))
         proxy.program(latency=args.latency)
 
     if args.growth:
