@@ -281,6 +281,44 @@ class SafetySuite(base.FunctionalTestCase):
             ledger.wrong.append('the member wrote: %s' % writes)
         self.finish(ledger)
 
+    def test_a_parent_another_projects_trunk_took(self):
+        """Neutron checks a member's port delete against its own trunks.
+
+        A trunk of another project made on the parent port (an admin can)
+        is not seen by the check of a member's delete of that port.
+        """
+        ledger = Ledger("a parent port another project's trunk took")
+        footprint = self.orphan()
+        parent = footprint.trunks[0].parent_port_id
+        tc_trunks.delete_trunk(self.demo.trunks_client,
+                               footprint.trunk_ids[0])
+        stale = cleanup.inspect(self.demo, footprint)
+        service = base.Clients(dict(self.admin_env, OS_USERNAME='nova',
+                                    OS_PROJECT_NAME='service'))
+        project = self.network(service, subnet=False)['project_id']
+        other = self.admin.trunks_client.create_trunk(
+            port_id=parent, project_id=project)['trunk']['id']
+        self.addCleanup(tc_trunks.delete_trunk, self.admin.trunks_client,
+                        other)
+        ids = ([other], [parent])
+        before = self.state(*ids)
+        member = base.Clients(self.proxy.environ())
+        says = "parent port of trunk %s, which is not this footprint's" % (
+            other)
+        for what, found in (('cleanup from an old read', stale),
+                            ('cleanup', None)):
+            report = cleanup.cleanup(member, footprint, found=found,
+                                     delete_parent=True, timeout=5,
+                                     interval=0.2)
+            self.spared(ledger, what, before, *ids)
+            if says not in str(report):
+                ledger.lost.append('%s: %s' % (what, report))
+            writes = ['%(method)s %(path)s' % e for e in self.proxy.events()
+                      if e['method'] not in ('GET', 'HEAD')]
+            if 'DELETE /v2.0/ports/%s' % parent in writes:
+                ledger.wrong.append('%s wrote: %s' % (what, writes))
+        self.finish(ledger)
+
     def test_nova_answers_404_to_everything(self):
         """A proxy's 404 page is no proof that a server is gone."""
         ledger = Ledger('Nova answering 404 to everything')

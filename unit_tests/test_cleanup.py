@@ -943,6 +943,54 @@ class TestGuardedWrites(base.TestCase):
         self.assertEqual(1, len(failed), str(report))
         self.assertIn(failed[0], self.cloud.ports)
 
+    def test_a_404_of_another_kind_naming_the_trunk_is_not_gone(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.cloud.fail('DELETE', TRUNK_PATH, 404, 'SubPortNotFound',
+                        'SubPort %s on trunk %s could not be found.'
+                        % (self.subports[0], self.trunk))
+        report = self.run_cleanup(fp)
+        self.assertEqual(rep.FAILED, self.outcomes(report)[
+            ('delete_trunk', self.trunk)])
+
+    def test_what_another_cleaner_removed_meanwhile_is_gone(self):
+        # The trunk and its parent, before the guard's read of them.
+        fp, found = self.stale_plan()
+        self.cloud.trunks.pop(self.trunk)
+        self.cloud.ports.pop(self.parent)
+        report = self.run_cleanup(fp, found=found, keep_ports=True)
+        self.assertEqual(rep.GONE, self.outcomes(report)[
+            ('delete_trunk', self.trunk)], str(report))
+        self.assertIn('TrunkNotFound', str(report))
+        # A port between its read and its delete; a parent between its
+        # read and its unbind.
+        for unbind in (False, True):
+            fp = self.stand_up()
+            self.cloud.delete_server(self.server, unbind=not unbind)
+            method = 'PUT' if unbind else 'DELETE'
+            pid = self.parent if unbind else self.subports[0]
+
+            def other_cleaner(cloud, m, path, method=method, pid=pid):
+                if (m, path) == (method, '/v2.0/ports/%s' % pid):
+                    cloud.hooks.clear()
+                    cloud.ports.pop(pid)
+            self.cloud.hooks.append(other_cleaner)
+            report = self.run_cleanup(fp, unbind_stale=unbind)
+            action = 'unbind_parent' if unbind else 'delete_ports'
+            self.assertEqual(rep.GONE, self.outcomes(report)[
+                (action, pid)], str(report))
+
+    def test_a_changed_trunk_the_fresh_plan_does_not_clean_is_kept(self):
+        # Its fresh read leaves it out: not planned, so not written.
+        fp, found = self.stale_plan()
+        self.cloud.change(self.cloud.trunks[self.trunk], name='renamed')
+        self.cloud.hidden = {self.trunk}
+        report = self.run_cleanup(fp, found=found)
+        self.assertIn(self.trunk, self.cloud.trunks)
+        self.assertEqual(rep.REFUSED, self.outcomes(report)[
+            ('delete_trunk', self.trunk)], str(report))
+        self.assertIn('no longer planned', str(report))
+
     def test_a_trunk_whose_parent_is_not_seen_is_not_planned(self):
         # A member's trunk on another project's port: the member sees the
         # trunk, never its parent nor what holds it.
@@ -956,6 +1004,25 @@ class TestGuardedWrites(base.TestCase):
         self.assertIn('trunk %s is in the read but its parent port %s is '
                       'not: nothing proves the parent is free'
                       % (self.trunk, self.parent), str(report))
+
+    def test_a_parent_another_projects_trunk_took_is_kept(self):
+        # Neutron checks a member's delete of a parent port only against
+        # the trunks of the member's project.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        self.assertTrue(self.run_cleanup(fp, keep_ports=True).clean)
+        found = cleanup.inspect(self.clients, fp)
+        other = self.cloud.add_trunk(self.parent,
+                                     project_id=fake_cloud.OTHER_PROJECT)
+        # Made after the plan's read, then before it.
+        for stale in (found, None):
+            self.cloud.requests.clear()
+            report = self.run_cleanup(fp, found=stale)
+            self.assertNotIn(('DELETE', '/v2.0/ports/%s' % self.parent),
+                             self.cloud.writes())
+            self.assertIn("parent port of trunk %s, which is not this "
+                          "footprint's" % other, str(report))
+        self.assertIn(self.parent, self.cloud.ports)
 
     def test_nova_errors_prove_nothing(self):
         for status, body in ((503, {'computeFault': {'code': 503,

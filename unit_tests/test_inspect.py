@@ -215,14 +215,24 @@ class TestInspect(base.TestCase):
                           dict(fp.to_dict(), own_server='yes'))
 
     def test_holder_rules(self):
-        left = leftovers.Leftovers(footprint=None, server=None,
+        footprint = cleanup.Footprint(project_id='pr', trunks=(
+            cleanup.footprint.TrunkRecord('t', 'p', 'pr'),))
+        left = leftovers.Leftovers(footprint=footprint, server=None,
                                    trunks={}, ports={})
 
         def port(**kw):
             return leftovers.ResourceState(kind='port', id='p',
                                            present=True, **kw)
         self.assertIsNone(left.holder(port(device_id='')))
+        self.assertIsNone(left.holder(port(device_id='', parent_of='t')))
         self.assertIsNone(left.holder(port(device_id='t',
+                                           device_owner='trunk:subport')))
+        # Another trunk's parent: Neutron checks its delete only against
+        # the trunks of the caller's project.
+        self.assertEqual("the parent port of trunk t2, which is not this "
+                         "footprint's", left.holder(
+                             port(device_id='', parent_of='t2')))
+        self.assertIsNone(left.holder(port(device_id='t2',
                                            device_owner='trunk:subport')))
         self.assertEqual('in use by network:dhcp d', left.holder(
             port(device_id='d', device_owner='network:dhcp')))

@@ -336,6 +336,22 @@ class TestUnbindParent(base.TestCase):
         self.assertEqual(rep.GONE, self.outcomes(report)[
             ('unbind_parent', self.parent)])
 
+    def test_a_device_id_cleared_with_the_host_left_is_unbound(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+
+        def half_unbound(cloud, method, path):
+            if method == 'GET' and path == '/v2.0/ports/%s' % self.parent:
+                cloud.hooks.clear()
+                cloud.change(cloud.ports[self.parent], device_id='',
+                             device_owner='')
+        self.cloud.hooks.append(half_unbound)
+        report = self.run_cleanup(fp, unbind_stale=True)
+        self.assertEqual(rep.DONE, self.outcomes(report)[
+            ('unbind_parent', self.parent)], str(report))
+        self.assertIn(('PUT', '/v2.0/ports/%s' % self.parent),
+                      self.cloud.writes())
+
 
 class TestConnectionErrors(base.TestCase):
 

@@ -154,7 +154,8 @@ class Faults:
             for key, value in body.items():
                 if isinstance(value, list):
                     body[key] = [item for item in value
-                                 if item.get('id') not in hidden]
+                                 if not isinstance(item, dict) or
+                                 item.get('id') not in hidden]
             flow.response.content = json.dumps(body).encode()
         self._event(flow, flow.metadata.get('fault'))
         if flow.metadata.get('drop_after'):

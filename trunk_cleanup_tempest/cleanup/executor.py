@@ -419,7 +419,8 @@ class Executor:
         trunk = self._show_trunk(trunk_id)
         if self.replan is not None:
             fresh = self.replan()
-            if trunk_id not in fresh.evidence or any(
+            if not any(s.action == planner.DELETE_TRUNK and
+                       s.trunk_id == trunk_id for s in fresh.steps) or any(
                     r.id == trunk_id for r in fresh.refusals):
                 why = [r.reason for r in fresh.refusals if r.id == trunk_id]
                 raise _Outcome(report.REFUSED, 'trunk %s changed since it '
@@ -499,7 +500,7 @@ class Executor:
 
         def call():
             port = self._read_unheld(plan, port_id, 'parent port')
-            if not port.device_id:
+            if not port.device_id and not port.binding_host:
                 raise _Outcome(report.GONE, 'already unbound')
             # Guarded by the revision just read: a server that takes the
             # port meanwhile makes Neutron refuse (412), and it is read

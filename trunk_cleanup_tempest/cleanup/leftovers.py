@@ -57,6 +57,8 @@ class ResourceState:
     device_id: str | None = None
     device_owner: str | None = None
     binding_host: str | None = None
+    # For a port: the trunk it is the parent of (its ``trunk_details``).
+    parent_of: str | None = None
     admin_state_up: bool | None = None
     sub_ports: list | None = None
     role: str | None = None
@@ -107,12 +109,20 @@ class Leftovers:
 
         A port is free when nothing holds it, when only a trunk driver's
         bookkeeping does (``trunk:subport``), or when it still names a server
-        that is gone (Nova has yet to unbind it). A live server or any other
-        device (DHCP, router...) holds it.
+        that is gone (Nova has yet to unbind it). A live server, any other
+        device (DHCP, router...) or a trunk that is not the footprint's
+        holds it: Neutron checks a parent port's delete only against the
+        trunks of the caller's project.
         """
+        ours = self.footprint.trunk_ids
+        if port.present and port.parent_of and port.parent_of not in ours:
+            return ('the parent port of trunk %s, which is not this '
+                    'footprint\'s' % port.parent_of)
         if not port.present or not port.device_id:
             return None
         if port.device_owner == TRUNK_SUBPORT_OWNER:
+            # Neutron refuses the delete of any trunk's subport, of any
+            # project (PortInUseAsSubPort), and names the trunk.
             return None
         if port.device_owner.startswith(COMPUTE_OWNER_PREFIX):
             if self.server and port.device_id == self.server.id:
@@ -193,6 +203,7 @@ def port_state(port, role=None):
         device_id=port.get('device_id') or '',
         device_owner=port.get('device_owner') or '',
         binding_host=port.get('binding:host_id') or '', role=role,
+        parent_of=(port.get('trunk_details') or {}).get('trunk_id'),
         **_stamps(port))
 
 

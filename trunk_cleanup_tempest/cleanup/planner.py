@@ -182,7 +182,7 @@ def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
         trunk.id, trunk.updated_at or 'unknown', parent.id,
         parent.updated_at or 'unknown')
     if not parent.present:
-        facts = 'parent port %s is gone' % parent.id
+        facts = 'parent port %s is not in the read' % parent.id
     unproven = ('not proven: the parent port is unbound and no server is '
                 'known to have used it (%s)' % facts)
     if unbound_older_than is None:

@@ -76,8 +76,9 @@ class Report:
     @property
     def summary(self):
         if not self.actions and self.clean:
-            return ('nothing to do: every resource of the footprint is '
-                    'already gone')
+            # A list read shows what exists and is visible, no more.
+            return ('nothing to do: no trunk or port of the footprint is '
+                    'in Neutron\'s answers')
         if self.dry_run:
             return ('dry run: %d change(s) would be made, %d refused; '
                     'nothing was written' % (self.count(WOULD),
