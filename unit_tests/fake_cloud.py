@@ -494,7 +494,11 @@ class FakeCloud:
                         'PortInUseAsSubPort', 'Port %s is currently a '
                         'subport for trunk %s.' % (pid, trunk['id'])))
             for trunk in self.trunks.values():
-                if trunk['port_id'] == pid:
+                # Neutron looks for it among the caller's project's
+                # trunks only, unless an admin asks.
+                if trunk['port_id'] == pid and (
+                        self.admin or
+                        trunk['project_id'] == self.caller_project):
                     return self._reply(409, neutron_error(
                         'PortInUseAsTrunkParent', 'Port %s is currently a '
                         'parent port for trunk %s.' % (pid, trunk['id'])))
@@ -502,6 +506,10 @@ class FakeCloud:
             if stale:
                 return stale
             del self.ports[pid]
+            # The trunks table's foreign key deletes its trunks with it.
+            for tid in [t for t, trunk in self.trunks.items()
+                        if trunk['port_id'] == pid]:
+                del self.trunks[tid]
             return self._reply(204)
         raise AssertionError('unexpected port call %s' % method)
 

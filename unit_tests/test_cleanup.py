@@ -14,6 +14,7 @@
 
 from concurrent import futures
 import contextlib
+import dataclasses
 import json
 import re
 import threading
@@ -71,7 +72,9 @@ class TestCleanup(base.TestCase):
         self.assertEqual([], self.cloud.writes())
         self.assertEqual([], report.actions)
         self.assertTrue(report.clean)
-        self.assertIn('nothing to do', report.summary)
+        # Not "gone": a list shows only what exists and is visible.
+        self.assertEqual("nothing to do: no trunk or port of the footprint "
+                         "is in Neutron's answers", report.summary)
 
     def test_dry_run_writes_nothing(self):
         fp = self.stand_up()
@@ -991,6 +994,21 @@ class TestGuardedWrites(base.TestCase):
             ('delete_trunk', self.trunk)], str(report))
         self.assertIn('no longer planned', str(report))
 
+    def test_a_parent_bound_to_a_host_is_not_called_unbound(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+        self.cloud.change(self.cloud.ports[self.parent], device_id='',
+                          device_owner='')
+        fp = cleanup.record_trunk(self.clients, self.trunk)
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn('not proven: the parent port is bound to host %s but '
+                      'names no server' % fake_cloud.HOST, str(report))
+        found = cleanup.find_orphans(self.clients)
+        self.assertIn('parent port %s is bound to host %s but names no '
+                      'server' % (self.parent, fake_cloud.HOST),
+                      found[0].reason)
+
     def test_a_trunk_whose_parent_is_not_seen_is_not_planned(self):
         # A member's trunk on another project's port: the member sees the
         # trunk, never its parent nor what holds it.
@@ -1023,6 +1041,28 @@ class TestGuardedWrites(base.TestCase):
             self.assertIn("parent port of trunk %s, which is not this "
                           "footprint's" % other, str(report))
         self.assertIn(self.parent, self.cloud.ports)
+        self.assertIn(other, self.cloud.trunks)
+
+    def test_a_parent_of_another_footprint_trunk_is_held(self):
+        # Two trunks in one footprint: each parent is free for its own
+        # trunk only.
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        spare = self.cloud.add_port()
+        second = self.cloud.add_trunk(spare)
+        fp = dataclasses.replace(fp, trunks=fp.trunks + (
+            cleanup.record_trunk(self.clients, second).trunks[0],))
+        # The first trunk goes; then the second takes the first's parent.
+        self.assertTrue(self.run_cleanup(fp, keep_ports=True).clean)
+        third = self.cloud.add_trunk(self.parent)
+        fp = dataclasses.replace(fp, trunks=fp.trunks[:1] + (
+            cleanup.footprint.TrunkRecord(third, spare, fake_cloud.PROJECT),))
+        self.cloud.requests.clear()
+        report = self.run_cleanup(fp)
+        self.assertNotIn(('DELETE', '/v2.0/ports/%s' % self.parent),
+                         self.cloud.writes())
+        self.assertIn("parent port of trunk %s, which is not" % third,
+                      str(report))
 
     def test_nova_errors_prove_nothing(self):
         for status, body in ((503, {'computeFault': {'code': 503,

@@ -352,6 +352,28 @@ class TestUnbindParent(base.TestCase):
         self.assertIn(('PUT', '/v2.0/ports/%s' % self.parent),
                       self.cloud.writes())
 
+    def test_a_binding_changed_since_the_plan_is_not_unbound(self):
+        # Planned for the gone server's binding: not for another host's,
+        # nor for a port something wired meanwhile.
+        for change in ({'device_id': '', 'binding:host_id': 'other'},
+                       {'status': 'ACTIVE'}):
+            fp = self.stand_up()
+            self.cloud.delete_server(self.server, unbind=False)
+
+            def rebound(cloud, method, path, change=change):
+                if method == 'GET' and path == '/v2.0/ports/%s' % (
+                        self.parent):
+                    cloud.hooks.clear()
+                    cloud.change(cloud.ports[self.parent], **change)
+            self.cloud.hooks.append(rebound)
+            self.cloud.requests.clear()
+            report = self.run_cleanup(fp, unbind_stale=True)
+            self.assertEqual(rep.REFUSED, self.outcomes(report)[
+                ('unbind_parent', self.parent)], str(report))
+            self.assertIn('changed since it was planned', str(report))
+            self.assertNotIn(('PUT', '/v2.0/ports/%s' % self.parent),
+                             self.cloud.writes())
+
 
 class TestConnectionErrors(base.TestCase):
 

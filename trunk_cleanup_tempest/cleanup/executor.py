@@ -479,6 +479,9 @@ class Executor:
         def call():
             port = self._read_unheld(plan, port_id, 'parent port')
             seen['port'] = port
+            # Nova's unbind clears the device and the host at once; a
+            # host alone blocks the trunk's delete on ML2/OVS only, whose
+            # TrunkInUse the delete tries again.
             return not port.device_id
 
         outcome, detail = self._outcome(
@@ -500,8 +503,9 @@ class Executor:
 
         def call():
             port = self._read_unheld(plan, port_id, 'parent port')
-            if not port.device_id and not port.binding_host:
+            if not port.bound:
                 raise _Outcome(report.GONE, 'already unbound')
+            self._as_planned(plan, port)
             # Guarded by the revision just read: a server that takes the
             # port meanwhile makes Neutron refuse (412), and it is read
             # again.
@@ -519,6 +523,26 @@ class Executor:
                                         resource=(leftovers.PORT, port_id))
         return [report.Action(step.action, leftovers.PORT, port_id,
                               outcome, detail)]
+
+    @staticmethod
+    def _as_planned(plan, port):
+        """End the step unless ``port`` is bound as the plan read it.
+
+        The unbind is planned for the binding of a gone server: one that
+        moved since, or a port something wired (ACTIVE), is not that.
+        """
+        planned = plan.leftovers.ports[port.id]
+        # Nova may have cleared some of it meanwhile, not changed it.
+        if (port.status == 'ACTIVE' or
+                port.device_id not in ('', planned.device_id) or
+                port.binding_host not in ('', planned.binding_host)):
+            raise _Outcome(report.REFUSED, 'parent port %s changed since it '
+                           'was planned: device %s on host %s, %s (planned: '
+                           'device %s on host %s)' % (
+                               port.id, port.device_id or 'none',
+                               port.binding_host or 'none', port.status,
+                               planned.device_id or 'none',
+                               planned.binding_host or 'none'))
 
     def _delete_trunk(self, plan, step):
         tid = step.trunk_id

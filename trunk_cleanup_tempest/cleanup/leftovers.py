@@ -70,8 +70,11 @@ class ResourceState:
 
     @property
     def bound(self):
-        """True while something (a server, a DHCP agent...) holds the port."""
-        return bool(self.device_id)
+        """It names a device, or Neutron binds it to a host.
+
+        ``binding:host_id`` shows to an admin only.
+        """
+        return bool(self.device_id or self.binding_host)
 
     def to_dict(self):
         return {k: v for k, v in dataclasses.asdict(self).items()
@@ -114,8 +117,9 @@ class Leftovers:
         holds it: Neutron checks a parent port's delete only against the
         trunks of the caller's project.
         """
-        ours = self.footprint.trunk_ids
-        if port.present and port.parent_of and port.parent_of not in ours:
+        own = [t.trunk_id for t in self.footprint.trunks
+               if t.parent_port_id == port.id]
+        if port.present and port.parent_of and port.parent_of not in own:
             return ('the parent port of trunk %s, which is not this '
                     'footprint\'s' % port.parent_of)
         if not port.present or not port.device_id:

@@ -245,10 +245,12 @@ def _classify(parent, servers):
     """(class, reason, server ID, Nova's evidence), or None if in use."""
     device = parent.get('device_id') or ''
     if not device:
+        host = parent.get('binding:host_id')
         return (evidence.PARENT_UNBOUND,
-                'parent port %s is unbound: nothing proves a server used '
-                'it (the trunk may be new or wait for its server)'
-                % parent['id'], None, None)
+                'parent port %s %s: nothing proves a server used it (the '
+                'trunk may be new or wait for its server)' % (
+                    parent['id'], 'is bound to host %s but names no server'
+                    % host if host else 'is unbound'), None, None)
     if not (parent.get('device_owner') or '').startswith(
             leftovers.COMPUTE_OWNER_PREFIX):
         return None

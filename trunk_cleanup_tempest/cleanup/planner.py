@@ -183,8 +183,11 @@ def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
         parent.updated_at or 'unknown')
     if not parent.present:
         facts = 'parent port %s is not in the read' % parent.id
-    unproven = ('not proven: the parent port is unbound and no server is '
-                'known to have used it (%s)' % facts)
+    unbound = ('is bound to host %s but names no server'
+               % parent.binding_host if parent.present and
+               parent.binding_host else 'is unbound')
+    unproven = ('not proven: the parent port %s and no server is known to '
+                'have used it (%s)' % (unbound, facts))
     if unbound_older_than is None:
         return evidence.PARENT_UNBOUND, unproven, (
             'not proven: no deleted server is known to have used it (it '
