@@ -40,8 +40,11 @@ class TestRealLeftovers(base.FunctionalTestCase):
         # The trunk, its parent and three subports.
         self.assertEqual(5, len(left.present))
         self.assertEqual('DOWN', left.trunks[trunk['id']].status)
-        self.assertEqual(('', ''), (left.ports[parent['id']].device_id,
-                                    left.ports[parent['id']].binding_host))
+        self.assertEqual('', left.ports[parent['id']].device_id)
+        # Its binding's host shows to an admin only.
+        self.assertIsNone(left.ports[parent['id']].binding_host)
+        self.assertEqual('', cleanup.inspect(self.admin, footprint).ports[
+            parent['id']].binding_host)
         exc = self.assertRaises(lib_exc.Conflict,
                                 self.demo.ports_client.delete_port,
                                 parent['id'])

@@ -138,8 +138,9 @@ class FakeCloud:
         # none): a capped page says so only with a next link.
         self.neutron_page_cap = 0
         self.nova_page_cap = 0
-        # Who calls Nova: the caller's project, and whether it is admin
-        # (all_tenants, any project's server).
+        # Who calls: the caller's project, and whether it is admin (Nova:
+        # all_tenants, any project's server; Neutron: binding:host_id,
+        # any project's trunk).
         self.caller_project = PROJECT
         self.admin = False
         self.if_match = None
@@ -447,7 +448,13 @@ class FakeCloud:
                                         resource['revision_number'])))
 
     def _port_view(self, port):
-        """A port as Neutron shows it: a parent has ``trunk_details``."""
+        """A port as Neutron shows it: a parent has ``trunk_details``.
+
+        Its binding's host shows to an admin only.
+        """
+        if not self.admin:
+            port = {k: v for k, v in port.items()
+                    if k != 'binding:host_id'}
         if 'trunk-details' not in self.extensions:
             return port
         for trunk in self.trunks.values():
@@ -477,11 +484,16 @@ class FakeCloud:
             return self._reply(200, {'port': self._port_view(
                 self.ports[pid])})
         if method == 'PUT':
+            if 'binding:host_id' in data['port'] and not self.admin:
+                return self._reply(403, neutron_error(
+                    'PolicyNotAuthorized', 'rule:update_port:binding:'
+                    'host_id is disallowed by policy'))
             stale = self._stale(self.ports[pid])
             if stale:
                 return stale
             self.change(self.ports[pid], **data['port'])
-            return self._reply(200, {'port': self.ports[pid]})
+            return self._reply(200, {'port': self._port_view(
+                self.ports[pid])})
         if method == 'DELETE':
             if (self.compute_ports_admin_only and self.ports[pid][
                     'device_owner'].startswith('compute:')):

@@ -170,6 +170,7 @@ class TestCleanup(base.TestCase):
         self.assertEqual(3, len(polls))
 
     def test_parent_never_unbound_fails_with_last_state(self):
+        self.cloud.admin = True
         fp = self.stand_up()
         self.cloud.delete_server(self.server, unbind=False)
         report = self.run_cleanup(fp, timeout=0.05)
@@ -1000,14 +1001,20 @@ class TestGuardedWrites(base.TestCase):
         self.cloud.change(self.cloud.ports[self.parent], device_id='',
                           device_owner='')
         fp = cleanup.record_trunk(self.clients, self.trunk)
-        report = self.run_cleanup(fp)
-        self.assertEqual([], self.cloud.writes())
-        self.assertIn('not proven: the parent port is bound to host %s but '
-                      'names no server' % fake_cloud.HOST, str(report))
-        found = cleanup.find_orphans(self.clients)
-        self.assertIn('parent port %s is bound to host %s but names no '
-                      'server' % (self.parent, fake_cloud.HOST),
-                      found[0].reason)
+        # To a member, Neutron does not show the host at all.
+        for admin, state in (
+                (False, 'names no server (its host binding is not shown '
+                        'to these credentials)'),
+                (True, 'is bound to host %s but names no server'
+                 % fake_cloud.HOST)):
+            self.cloud.admin = admin
+            report = self.run_cleanup(fp)
+            self.assertEqual([], self.cloud.writes())
+            self.assertIn('not proven: the parent port %s' % state,
+                          str(report))
+            found = cleanup.find_orphans(self.clients)
+            self.assertIn('parent port %s %s' % (self.parent, state),
+                          found[0].reason)
 
     def test_a_trunk_whose_parent_is_not_seen_is_not_planned(self):
         # A member's trunk on another project's port: the member sees the
@@ -1038,8 +1045,9 @@ class TestGuardedWrites(base.TestCase):
             report = self.run_cleanup(fp, found=stale)
             self.assertNotIn(('DELETE', '/v2.0/ports/%s' % self.parent),
                              self.cloud.writes())
-            self.assertIn("parent port of trunk %s, which is not this "
-                          "footprint's" % other, str(report))
+            self.assertIn('parent port of trunk %s, not of a trunk it is '
+                          'recorded for (%s)' % (other, self.trunk),
+                          str(report))
         self.assertIn(self.parent, self.cloud.ports)
         self.assertIn(other, self.cloud.trunks)
 
@@ -1061,7 +1069,11 @@ class TestGuardedWrites(base.TestCase):
         report = self.run_cleanup(fp)
         self.assertNotIn(('DELETE', '/v2.0/ports/%s' % self.parent),
                          self.cloud.writes())
-        self.assertIn("parent port of trunk %s, which is not" % third,
+        # Nor is the trunk deleted that stands on another port than
+        # recorded.
+        self.assertIn(third, self.cloud.trunks)
+        self.assertIn('trunk %s stands on port %s, not on parent port %s '
+                      'its footprint records' % (third, self.parent, spare),
                       str(report))
 
     def test_nova_errors_prove_nothing(self):
@@ -1110,6 +1122,23 @@ class TestCleanupOVN(base.TestCase):
         self.cloud.ports[self.parent]['device_id'] = ''
         report = self.run_cleanup(fp)
         self.assertTrue(report.clean, str(report))
+
+    def test_a_trunk_on_another_port_than_recorded_is_kept(self):
+        # A footprint from a file pairs a live server's trunk with some
+        # other port: on ML2/OVN nothing in Neutron stops the delete.
+        server, trunk, parent, _ = self.cloud.stand_up()
+        spare = self.cloud.add_port()
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server)
+        record = dataclasses.replace(
+            cleanup.record_trunk(self.clients, trunk).trunks[0],
+            parent_port_id=spare)
+        fp = dataclasses.replace(fp, trunks=(record,))
+        report = self.run_cleanup(fp)
+        self.assertEqual([], self.cloud.writes())
+        self.assertIn(trunk, self.cloud.trunks)
+        self.assertIn('trunk %s stands on port %s, not on parent port %s'
+                      % (trunk, parent, spare), str(report))
 
     def test_a_parent_bound_while_its_trunk_is_read_keeps_it(self):
         # Where ports show no trunk_details, the trunk is read after its

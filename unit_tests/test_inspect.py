@@ -29,9 +29,13 @@ class TestInspect(base.TestCase):
         self.assertTrue(left.server_alive)
         self.assertEqual('ACTIVE', left.server.status)
         parent = left.ports[self.parent]
-        self.assertEqual((True, self.server, fake_cloud.HOST, 'parent'),
+        # A binding's host shows to an admin only.
+        self.assertEqual((True, self.server, None, 'parent'),
                          (parent.present, parent.device_id,
                           parent.binding_host, parent.role))
+        self.cloud.admin = True
+        self.assertEqual(fake_cloud.HOST, cleanup.inspect(
+            self.clients, fp).ports[self.parent].binding_host)
         self.assertEqual('ACTIVE', left.trunks[self.trunk].status)
         self.assertEqual(sorted(self.subports),
                          left.trunks[self.trunk].sub_ports)
@@ -47,7 +51,7 @@ class TestInspect(base.TestCase):
         trunk = left.trunks[self.trunk]
         self.assertEqual(('DOWN', True), (trunk.status, trunk.present))
         parent = left.ports[self.parent]
-        self.assertEqual(('', ''), (parent.device_id, parent.binding_host))
+        self.assertEqual(('', None), (parent.device_id, parent.binding_host))
         self.assertIsNone(left.holder(parent))
         self.assertEqual(4, len(left.present))
         self.assertFalse(left.clean)
@@ -229,8 +233,8 @@ class TestInspect(base.TestCase):
                                            device_owner='trunk:subport')))
         # Another trunk's parent: Neutron checks its delete only against
         # the trunks of the caller's project.
-        self.assertEqual("the parent port of trunk t2, which is not this "
-                         "footprint's", left.holder(
+        self.assertEqual("the parent port of trunk t2, not of a trunk it "
+                         "is recorded for (t)", left.holder(
                              port(device_id='', parent_of='t2')))
         self.assertIsNone(left.holder(port(device_id='t2',
                                            device_owner='trunk:subport')))

@@ -223,6 +223,7 @@ class TestFindOrphans(base.TestCase):
         stale, *_ = self.cloud.stand_up()
         self.cloud.delete_server(stale, unbind=False)
         found = self.find()
+        self.cloud.admin = True
         reports = cleanup.cleanup_many(
             self.clients, [o.footprint for o in found], workers=2,
             timeout=0.3, interval=0.01, unbind_stale=True)
@@ -275,6 +276,7 @@ class TestFindOrphans(base.TestCase):
         broken = footprints[0]
         self.cloud.fail('DELETE', '/v2.0/trunks/%s' % broken.trunk_ids[0],
                         400, 'BadRequest', times=-1)
+        self.cloud.admin = True
         reports = cleanup.cleanup_many(
             self.clients, footprints, workers=2, timeout=0.3,
             interval=0.01, unbind_stale=True)
@@ -335,6 +337,17 @@ class TestUnbindParent(base.TestCase):
         self.assertTrue(report.clean)
         self.assertEqual(rep.GONE, self.outcomes(report)[
             ('unbind_parent', self.parent)])
+
+    def test_a_member_is_not_shown_what_to_unbind(self):
+        fp = self.stand_up()
+        self.cloud.delete_server(self.server, unbind=False)
+        report = cleanup.cleanup(self.clients, fp, unbind_stale=True,
+                                 timeout=0.3, interval=0.01)
+        self.assertEqual([], self.cloud.writes())
+        self.assertEqual(rep.FAILED, self.outcomes(report)[
+            ('unbind_parent', self.parent)])
+        self.assertIn("an unbind needs the port's binding:host_id, which "
+                      "Neutron shows to an admin only", str(report))
 
     def test_a_device_id_cleared_with_the_host_left_is_unbound(self):
         fp = self.stand_up()

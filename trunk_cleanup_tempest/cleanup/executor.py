@@ -479,9 +479,9 @@ class Executor:
         def call():
             port = self._read_unheld(plan, port_id, 'parent port')
             seen['port'] = port
-            # Nova's unbind clears the device and the host at once; a
-            # host alone blocks the trunk's delete on ML2/OVS only, whose
-            # TrunkInUse the delete tries again.
+            # Nova's unbind clears the device and the host at once. A
+            # host left alone is not Nova's to clear: Neutron's
+            # TrunkInUse for it, if any, the trunk's delete tries again.
             return not port.device_id
 
         outcome, detail = self._outcome(
@@ -503,6 +503,10 @@ class Executor:
 
         def call():
             port = self._read_unheld(plan, port_id, 'parent port')
+            if port.binding_host is None:
+                raise _Outcome(report.FAILED, 'an unbind needs the port\'s '
+                               'binding:host_id, which Neutron shows to '
+                               'an admin only')
             if not port.bound:
                 raise _Outcome(report.GONE, 'already unbound')
             self._as_planned(plan, port)

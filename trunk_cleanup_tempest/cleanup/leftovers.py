@@ -57,8 +57,10 @@ class ResourceState:
     device_id: str | None = None
     device_owner: str | None = None
     binding_host: str | None = None
-    # For a port: the trunk it is the parent of (its ``trunk_details``).
+    # For a port: the trunk it is the parent of (its ``trunk_details``);
+    # for a trunk: its parent port.
     parent_of: str | None = None
+    parent_port: str | None = None
     admin_state_up: bool | None = None
     sub_ports: list | None = None
     role: str | None = None
@@ -120,8 +122,9 @@ class Leftovers:
         own = [t.trunk_id for t in self.footprint.trunks
                if t.parent_port_id == port.id]
         if port.present and port.parent_of and port.parent_of not in own:
-            return ('the parent port of trunk %s, which is not this '
-                    'footprint\'s' % port.parent_of)
+            return ('the parent port of trunk %s, not of a trunk it is '
+                    'recorded for (%s)' % (port.parent_of,
+                                           ', '.join(own) or 'none'))
         if not port.present or not port.device_id:
             return None
         if port.device_owner == TRUNK_SUBPORT_OWNER:
@@ -206,7 +209,9 @@ def port_state(port, role=None):
         project_id=port.get('project_id') or port.get('tenant_id'),
         device_id=port.get('device_id') or '',
         device_owner=port.get('device_owner') or '',
-        binding_host=port.get('binding:host_id') or '', role=role,
+        # Shown to an admin only: None when not shown.
+        binding_host=((port.get('binding:host_id') or '')
+                      if 'binding:host_id' in port else None), role=role,
         parent_of=(port.get('trunk_details') or {}).get('trunk_id'),
         **_stamps(port))
 
@@ -216,6 +221,7 @@ def trunk_state(trunk):
         kind=TRUNK, id=trunk['id'], present=True, status=trunk.get('status'),
         project_id=trunk.get('project_id') or trunk.get('tenant_id'),
         admin_state_up=trunk.get('admin_state_up', True),
+        parent_port=trunk.get('port_id'),
         sub_ports=sorted(s['port_id'] for s in trunk.get('sub_ports', ())),
         **_stamps(trunk))
 

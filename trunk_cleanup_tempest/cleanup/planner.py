@@ -182,10 +182,17 @@ def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
         trunk.id, trunk.updated_at or 'unknown', parent.id,
         parent.updated_at or 'unknown')
     if not parent.present:
-        facts = 'parent port %s is not in the read' % parent.id
-    unbound = ('is bound to host %s but names no server'
-               % parent.binding_host if parent.present and
-               parent.binding_host else 'is unbound')
+        facts = 'trunk %s updated at %s' % (trunk.id,
+                                            trunk.updated_at or 'unknown')
+        unbound = 'is not in the read'
+    elif parent.binding_host:
+        unbound = ('is bound to host %s but names no server'
+                   % parent.binding_host)
+    elif parent.binding_host is None:
+        unbound = ('names no server (its host binding is not shown to '
+                   'these credentials)')
+    else:
+        unbound = 'is unbound'
     unproven = ('not proven: the parent port %s and no server is known to '
                 'have used it (%s)' % (unbound, facts))
     if unbound_older_than is None:
@@ -233,6 +240,11 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
             blocker = ('%s %s belongs to project %s, not %s' %
                        (res.kind, res.id, res.project_id, project))
             break
+    if (blocker is None and trunk.present and
+            trunk.parent_port != record.parent_port_id):
+        blocker = ('trunk %s stands on port %s, not on parent port %s its '
+                   'footprint records' % (trunk.id, trunk.parent_port,
+                                          record.parent_port_id))
     if blocker is None and parent.present:
         holder = leftovers.holder(parent)
         if holder:
