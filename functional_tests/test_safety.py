@@ -109,6 +109,11 @@ class SafetySuite(base.FunctionalTestCase):
         self.spared(ledger, what, before, *ids)
         return out
 
+    def writes_sent(self):
+        """The writes the proxy passed on since it was last asked."""
+        return ['%(method)s %(path)s' % e for e in self.proxy.events()
+                if e['method'] not in ('GET', 'HEAD')]
+
     def live_trunk(self, clients=None, tag=None, subports=2):
         """A live server on a trunk: (trunk IDs, port IDs, server ID)."""
         trunk, parent, subs = self.trunk(subports, clients, tag)
@@ -249,8 +254,7 @@ class SafetySuite(base.FunctionalTestCase):
             if report.clean or says not in str(report):
                 ledger.lost.append('%s: %s' % (what, report))
             # Neutron refuses a bound trunk's delete; it must not be asked.
-            writes = ['%(method)s %(path)s' % e for e in self.proxy.events()
-                      if e['method'] not in ('GET', 'HEAD')]
+            writes = self.writes_sent()
             if writes:
                 ledger.wrong.append('%s wrote: %s' % (what, writes))
         self.finish(ledger)
@@ -275,8 +279,7 @@ class SafetySuite(base.FunctionalTestCase):
         says = 'parent port %s is not' % port_ids[0]
         if report.clean or says not in str(report):
             ledger.lost.append('the report: %s' % report)
-        writes = ['%(method)s %(path)s' % e for e in self.proxy.events()
-                  if e['method'] not in ('GET', 'HEAD')]
+        writes = self.writes_sent()
         if writes:
             ledger.wrong.append('the member wrote: %s' % writes)
         self.finish(ledger)
@@ -303,8 +306,8 @@ class SafetySuite(base.FunctionalTestCase):
         ids = ([other], [parent])
         before = self.state(*ids)
         member = base.Clients(self.proxy.environ())
-        says = "parent port of trunk %s, which is not this footprint's" % (
-            other)
+        says = ('parent port of trunk %s, not of a trunk it is recorded for'
+                % other)
         for what, found in (('cleanup from an old read', stale),
                             ('cleanup', None)):
             report = cleanup.cleanup(member, footprint, found=found,
@@ -313,8 +316,7 @@ class SafetySuite(base.FunctionalTestCase):
             self.spared(ledger, what, before, *ids)
             if says not in str(report):
                 ledger.lost.append('%s: %s' % (what, report))
-            writes = ['%(method)s %(path)s' % e for e in self.proxy.events()
-                      if e['method'] not in ('GET', 'HEAD')]
+            writes = self.writes_sent()
             if 'DELETE /v2.0/ports/%s' % parent in writes:
                 ledger.wrong.append('%s wrote: %s' % (what, writes))
         self.finish(ledger)

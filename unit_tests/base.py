@@ -42,9 +42,6 @@ class TestCase(base.BaseTestCase):
         kwargs.setdefault('timeout', 0.3)
         kwargs.setdefault('interval', 0.01)
         kwargs.setdefault('delete_parent', True)
-        if kwargs.get('unbind_stale'):
-            # Neutron shows, and lets write, a port's binding to an admin.
-            self.cloud.admin = True
         return cleanup.cleanup(self.clients, footprint, **kwargs)
 
     def outcomes(self, report):

@@ -307,6 +307,11 @@ class TestCleanupMany(base.TestCase):
 
 class TestUnbindParent(base.TestCase):
 
+    def setUp(self):
+        super().setUp()
+        # Neutron shows, and lets write, a port's binding to an admin.
+        self.cloud.admin = True
+
     def test_refuses_a_port_booted_on_meanwhile(self):
         fp = self.stand_up()
         self.cloud.delete_server(self.server, unbind=False)
@@ -338,16 +343,30 @@ class TestUnbindParent(base.TestCase):
         self.assertEqual(rep.GONE, self.outcomes(report)[
             ('unbind_parent', self.parent)])
 
-    def test_a_member_is_not_shown_what_to_unbind(self):
-        fp = self.stand_up()
-        self.cloud.delete_server(self.server, unbind=False)
-        report = cleanup.cleanup(self.clients, fp, unbind_stale=True,
-                                 timeout=0.3, interval=0.01)
-        self.assertEqual([], self.cloud.writes())
-        self.assertEqual(rep.FAILED, self.outcomes(report)[
-            ('unbind_parent', self.parent)])
-        self.assertIn("an unbind needs the port's binding:host_id, which "
-                      "Neutron shows to an admin only", str(report))
+    def test_a_member_waits_for_nova_instead(self):
+        # Not shown the binding, a member cannot unbind it: Nova's unbind
+        # is waited for, as without unbind_stale.
+        self.cloud.admin = False
+        for nova_unbinds in (False, True):
+            fp = self.stand_up()
+            self.cloud.delete_server(self.server, unbind=False)
+            if nova_unbinds:
+                def nova(cloud, method, path):
+                    if path == '/v2.0/ports/%s' % self.parent:
+                        cloud.hooks.clear()
+                        cloud.unbind(self.parent)
+                self.cloud.hooks.append(nova)
+            self.cloud.requests.clear()
+            report = self.run_cleanup(fp, unbind_stale=True)
+            self.assertNotIn(('PUT', '/v2.0/ports/%s' % self.parent),
+                             self.cloud.writes())
+            wait = self.outcomes(report)[('wait_parent_unbound',
+                                          self.parent)]
+            if nova_unbinds:
+                self.assertTrue(report.clean, str(report))
+            else:
+                self.assertEqual(rep.FAILED, wait)
+                self.assertIn('host not shown', str(report))
 
     def test_a_device_id_cleared_with_the_host_left_is_unbound(self):
         fp = self.stand_up()

@@ -492,7 +492,7 @@ class Executor:
             detail = ('port %s still has device_id %s (owner %s, host '
                       '%s) after %ss' % (port_id, port.device_id,
                                          port.device_owner,
-                                         port.binding_host or 'none',
+                                         _host(port.binding_host),
                                          self.timeout))
         return [report.Action(step.action, leftovers.PORT, port_id,
                               outcome, detail)]
@@ -536,17 +536,19 @@ class Executor:
         moved since, or a port something wired (ACTIVE), is not that.
         """
         planned = plan.leftovers.ports[port.id]
-        # Nova may have cleared some of it meanwhile, not changed it.
+        # Nova may have cleared some of it meanwhile, not changed it. A
+        # host the plan was not shown is not compared.
         if (port.status == 'ACTIVE' or
                 port.device_id not in ('', planned.device_id) or
-                port.binding_host not in ('', planned.binding_host)):
+                (planned.binding_host is not None and
+                 port.binding_host not in ('', planned.binding_host))):
             raise _Outcome(report.REFUSED, 'parent port %s changed since it '
                            'was planned: device %s on host %s, %s (planned: '
                            'device %s on host %s)' % (
                                port.id, port.device_id or 'none',
-                               port.binding_host or 'none', port.status,
+                               _host(port.binding_host), port.status,
                                planned.device_id or 'none',
-                               planned.binding_host or 'none'))
+                               _host(planned.binding_host)))
 
     def _delete_trunk(self, plan, step):
         tid = step.trunk_id
@@ -706,6 +708,11 @@ class Executor:
         planner.DELETE_TRUNK: _delete_trunk,
         planner.DELETE_PORTS: _delete_ports,
     }
+
+
+def _host(binding_host):
+    """A port's host as the report says it: None is not shown (not admin)."""
+    return 'not shown' if binding_host is None else binding_host or 'none'
 
 
 def _released(before, after):

@@ -141,6 +141,14 @@ def plan(leftovers, keep_ports=False, project=None, unbind_stale=False,
 def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
            now):
     """(class, evidence, refusal reason or None) for one trunk."""
+    if trunk.present and trunk.parent_port != record.parent_port_id:
+        # Judged by its recorded parent, it would be judged by another
+        # port than the one it stands on (a footprint edited by hand).
+        why = ('trunk %s stands on %s, not on parent port %s its footprint '
+               'records' % (trunk.id, 'port %s' % trunk.parent_port
+                            if trunk.parent_port else 'no port the read '
+                            'shows', record.parent_port_id))
+        return evidence.UNDECIDABLE, why, why
     if trunk.present and not parent.present:
         # A parent outlives its trunk: one these credentials do not see
         # (another project's) may be bound to any server.
@@ -240,11 +248,6 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
             blocker = ('%s %s belongs to project %s, not %s' %
                        (res.kind, res.id, res.project_id, project))
             break
-    if (blocker is None and trunk.present and
-            trunk.parent_port != record.parent_port_id):
-        blocker = ('trunk %s stands on port %s, not on parent port %s its '
-                   'footprint records' % (trunk.id, trunk.parent_port,
-                                          record.parent_port_id))
     if blocker is None and parent.present:
         holder = leftovers.holder(parent)
         if holder:
@@ -273,7 +276,9 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
 
     settle = enable = delete = None
     if parent.present and parent.device_id:
-        if unbind_stale:
+        # Neutron shows (and lets write) a binding to an admin only: else
+        # Nova's unbind is waited for.
+        if unbind_stale and parent.binding_host is not None:
             settle = add(UNBIND_PARENT, [parent.id],
                          'the parent still names gone server %s: unbind '
                          'it as Nova would have' % parent.device_id)
@@ -309,6 +314,11 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
         if not port.present:
             continue
         reason = not_owners(port) or leftovers.holder(port)
+        if not reason and trunk.present and port.id not in (
+                trunk.sub_ports or ()):
+            # Someone took it off the trunk since it was recorded: theirs.
+            reason = ('is no longer on trunk %s: it was detached since the '
+                      'footprint was recorded' % trunk.id)
         if reason:
             refuse(port, 'subport %s %s' % (port.id, reason))
         else:
