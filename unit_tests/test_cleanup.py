@@ -986,24 +986,6 @@ class TestGuardedWrites(base.TestCase):
             self.assertEqual(rep.GONE, self.outcomes(report)[
                 (action, pid)], str(report))
 
-    def test_a_subport_detached_since_the_record_is_kept(self):
-        # Its user took it off the trunk, to use it elsewhere.
-        fp = self.stand_up()
-        self.cloud.delete_server(self.server)
-        taken = self.subports[0]
-        self.cloud.change(self.cloud.trunks[self.trunk], sub_ports=[
-            s for s in self.cloud.trunks[self.trunk]['sub_ports']
-            if s['port_id'] != taken])
-        self.cloud.change(self.cloud.ports[taken], device_owner='')
-        report = self.run_cleanup(fp)
-        self.assertIn(taken, self.cloud.ports)
-        self.assertNotIn(('DELETE', '/v2.0/ports/%s' % taken),
-                         self.cloud.writes())
-        self.assertIn('subport %s is no longer on trunk %s: it was detached '
-                      'since the footprint was recorded' % (taken, self.trunk),
-                      str(report))
-        self.assertNotIn(self.subports[1], self.cloud.ports)
-
     def test_a_changed_trunk_the_fresh_plan_does_not_clean_is_kept(self):
         # Its fresh read leaves it out: not planned, so not written.
         fp, found = self.stale_plan()

@@ -470,10 +470,10 @@ class TestWatcher(base.TestCase):
         self.stand_up()
         fp = cleanup.record_server(self.clients, self.server)
         self.cloud.delete_server(self.server)
-        # Killed right after the trunk's delete: nothing in the cloud
-        # links its subports to it any more, only the journal does.
+        # Killed after the subports were detached: nothing in the cloud
+        # links them to the trunk any more, only the journal does.
         journal.add(fp)
-        del self.cloud.trunks[self.trunk]
+        self.cloud.trunks[self.trunk]['sub_ports'] = []
         watcher = service.Watcher(self.clients, timeout=0.3, interval=0.01,
                                   journal=journal)
         self.addCleanup(watcher.stop)

@@ -536,12 +536,10 @@ class Executor:
         moved since, or a port something wired (ACTIVE), is not that.
         """
         planned = plan.leftovers.ports[port.id]
-        # Nova may have cleared some of it meanwhile, not changed it. A
-        # host the plan was not shown is not compared.
-        if (port.status == 'ACTIVE' or
+        # Nova may have cleared some of it meanwhile, not changed it.
+        if (port.status == 'ACTIVE' or planned.binding_host is None or
                 port.device_id not in ('', planned.device_id) or
-                (planned.binding_host is not None and
-                 port.binding_host not in ('', planned.binding_host))):
+                port.binding_host not in ('', planned.binding_host)):
             raise _Outcome(report.REFUSED, 'parent port %s changed since it '
                            'was planned: device %s on host %s, %s (planned: '
                            'device %s on host %s)' % (

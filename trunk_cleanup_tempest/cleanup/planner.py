@@ -276,8 +276,8 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
 
     settle = enable = delete = None
     if parent.present and parent.device_id:
-        # Neutron shows (and lets write) a binding to an admin only: else
-        # Nova's unbind is waited for.
+        # Neutron shows (and lets write) a binding to an admin only:
+        # others clean as if not asked to unbind.
         if unbind_stale and parent.binding_host is not None:
             settle = add(UNBIND_PARENT, [parent.id],
                          'the parent still names gone server %s: unbind '
@@ -314,11 +314,6 @@ def _plan_trunk(leftovers, record, result, keep_ports, project,
         if not port.present:
             continue
         reason = not_owners(port) or leftovers.holder(port)
-        if not reason and trunk.present and port.id not in (
-                trunk.sub_ports or ()):
-            # Someone took it off the trunk since it was recorded: theirs.
-            reason = ('is no longer on trunk %s: it was detached since the '
-                      'footprint was recorded' % trunk.id)
         if reason:
             refuse(port, 'subport %s %s' % (port.id, reason))
         else:
