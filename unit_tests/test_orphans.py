@@ -312,16 +312,27 @@ class TestUnbindParent(base.TestCase):
         # Neutron shows, and lets write, a port's binding to an admin.
         self.cloud.admin = True
 
-    def test_refuses_a_port_booted_on_meanwhile(self):
+    def stale(self):
+        """A gone server's footprint: Nova's unbind of its parent lost."""
         fp = self.stand_up()
         self.cloud.delete_server(self.server, unbind=False)
+        return fp
 
-        def reboot(cloud, method, path):
+    def on_parent_read(self, change):
+        """``change(cloud)``, once, as the parent is first read by ID."""
+        def hook(cloud, method, path):
             if method == 'GET' and path == '/v2.0/ports/%s' % self.parent:
                 cloud.hooks.clear()
-                cloud.unbind(self.parent)
-                self.other = cloud.boot(self.parent)
-        self.cloud.hooks.append(reboot)
+                change(cloud)
+        self.cloud.hooks.append(hook)
+
+    def test_refuses_a_port_booted_on_meanwhile(self):
+        fp = self.stale()
+
+        def reboot(cloud):
+            cloud.unbind(self.parent)
+            self.other = cloud.boot(self.parent)
+        self.on_parent_read(reboot)
         report = self.run_cleanup(fp, unbind_stale=True)
         self.assertEqual(rep.REFUSED,
                          self.outcomes(report)[('unbind_parent',
@@ -330,14 +341,8 @@ class TestUnbindParent(base.TestCase):
                          self.cloud.ports[self.parent]['device_id'])
 
     def test_already_unbound(self):
-        fp = self.stand_up()
-        self.cloud.delete_server(self.server, unbind=False)
-
-        def nova_catches_up(cloud, method, path):
-            if method == 'GET' and path == '/v2.0/ports/%s' % self.parent:
-                cloud.hooks.clear()
-                cloud.unbind(self.parent)
-        self.cloud.hooks.append(nova_catches_up)
+        fp = self.stale()
+        self.on_parent_read(lambda cloud: cloud.unbind(self.parent))
         report = self.run_cleanup(fp, unbind_stale=True)
         self.assertTrue(report.clean)
         self.assertEqual(rep.GONE, self.outcomes(report)[
@@ -348,14 +353,9 @@ class TestUnbindParent(base.TestCase):
         # is waited for, as without unbind_stale.
         self.cloud.admin = False
         for nova_unbinds in (False, True):
-            fp = self.stand_up()
-            self.cloud.delete_server(self.server, unbind=False)
+            fp = self.stale()
             if nova_unbinds:
-                def nova(cloud, method, path):
-                    if path == '/v2.0/ports/%s' % self.parent:
-                        cloud.hooks.clear()
-                        cloud.unbind(self.parent)
-                self.cloud.hooks.append(nova)
+                self.on_parent_read(lambda cloud: cloud.unbind(self.parent))
             self.cloud.requests.clear()
             report = self.run_cleanup(fp, unbind_stale=True)
             self.assertNotIn(('PUT', '/v2.0/ports/%s' % self.parent),
@@ -369,15 +369,9 @@ class TestUnbindParent(base.TestCase):
                 self.assertIn('host not shown', str(report))
 
     def test_a_device_id_cleared_with_the_host_left_is_unbound(self):
-        fp = self.stand_up()
-        self.cloud.delete_server(self.server, unbind=False)
-
-        def half_unbound(cloud, method, path):
-            if method == 'GET' and path == '/v2.0/ports/%s' % self.parent:
-                cloud.hooks.clear()
-                cloud.change(cloud.ports[self.parent], device_id='',
-                             device_owner='')
-        self.cloud.hooks.append(half_unbound)
+        fp = self.stale()
+        self.on_parent_read(lambda cloud: cloud.change(
+            cloud.ports[self.parent], device_id='', device_owner=''))
         report = self.run_cleanup(fp, unbind_stale=True)
         self.assertEqual(rep.DONE, self.outcomes(report)[
             ('unbind_parent', self.parent)], str(report))
@@ -389,15 +383,9 @@ class TestUnbindParent(base.TestCase):
         # nor for a port something wired meanwhile.
         for change in ({'device_id': '', 'binding:host_id': 'other'},
                        {'status': 'ACTIVE'}):
-            fp = self.stand_up()
-            self.cloud.delete_server(self.server, unbind=False)
-
-            def rebound(cloud, method, path, change=change):
-                if method == 'GET' and path == '/v2.0/ports/%s' % (
-                        self.parent):
-                    cloud.hooks.clear()
-                    cloud.change(cloud.ports[self.parent], **change)
-            self.cloud.hooks.append(rebound)
+            fp = self.stale()
+            self.on_parent_read(lambda cloud, change=change: cloud.change(
+                cloud.ports[self.parent], **change))
             self.cloud.requests.clear()
             report = self.run_cleanup(fp, unbind_stale=True)
             self.assertEqual(rep.REFUSED, self.outcomes(report)[

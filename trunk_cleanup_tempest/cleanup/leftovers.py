@@ -216,6 +216,20 @@ def port_state(port, role=None):
         **_stamps(port))
 
 
+def unbound_as_shown(port):
+    """What the read shows of a port that names no device.
+
+    Its host binding shows to an admin only: never call it unbound
+    unless it was shown.
+    """
+    if port.binding_host:
+        return 'is bound to host %s but names no server' % port.binding_host
+    if port.binding_host is None:
+        return ('names no server (its host binding is not shown to these '
+                'credentials)')
+    return 'is unbound'
+
+
 def trunk_state(trunk):
     return ResourceState(
         kind=TRUNK, id=trunk['id'], present=True, status=trunk.get('status'),

@@ -245,18 +245,11 @@ def _classify(parent, servers):
     """(class, reason, server ID, Nova's evidence), or None if in use."""
     device = parent.get('device_id') or ''
     if not device:
-        host = parent.get('binding:host_id')
-        if host:
-            state = 'is bound to host %s but names no server' % host
-        elif 'binding:host_id' not in parent:
-            state = ('names no server (its host binding is not shown to '
-                     'these credentials)')
-        else:
-            state = 'is unbound'
         return (evidence.PARENT_UNBOUND,
                 'parent port %s %s: nothing proves a server used it (the '
                 'trunk may be new or wait for its server)' % (
-                    parent['id'], state), None, None)
+                    parent['id'], leftovers.unbound_as_shown(
+                        leftovers.port_state(parent))), None, None)
     if not (parent.get('device_owner') or '').startswith(
             leftovers.COMPUTE_OWNER_PREFIX):
         return None

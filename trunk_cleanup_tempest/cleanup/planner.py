@@ -193,14 +193,8 @@ def _proof(leftovers, record, parent, trunk, subports, unbound_older_than,
         facts = 'trunk %s updated at %s' % (trunk.id,
                                             trunk.updated_at or 'unknown')
         unbound = 'is not in the read'
-    elif parent.binding_host:
-        unbound = ('is bound to host %s but names no server'
-                   % parent.binding_host)
-    elif parent.binding_host is None:
-        unbound = ('names no server (its host binding is not shown to '
-                   'these credentials)')
     else:
-        unbound = 'is unbound'
+        unbound = lo_mod.unbound_as_shown(parent)
     unproven = ('not proven: the parent port %s and no server is known to '
                 'have used it (%s)' % (unbound, facts))
     if unbound_older_than is None:
